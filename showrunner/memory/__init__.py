@@ -1,0 +1,1 @@
+"""showrunner.memory package."""

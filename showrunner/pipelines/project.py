@@ -1,0 +1,228 @@
+"""The series project folder: its layout, creation, validation, and the one-run-at-a-time lock.
+
+Layout (everything a series owns lives under one folder)::
+
+    project.json          marker + premise + episode count (format version)
+    settings.json         per-project settings (optional, see showrunner.config)
+    canon/                approved canon, human-editable: the source of truth (docs/canon-format.md)
+    drafts/               unapproved artifacts waiting at a gate, nightly drafts
+    memory/               the vector index derived from canon/ (rebuildable, never authoritative)
+    state/checkpoints.sqlite   LangGraph checkpoints, one thread per series
+    renders/              content-addressed render cache and cut episodes
+    logs/ledger.jsonl     one line per LLM call or render: tokens, latency, cost
+    logs/decisions.jsonl  one line per human decision at a gate
+    reports/              morning reports
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from showrunner.errors import ProjectError
+
+FORMAT = "showrunner-project"
+FORMAT_VERSION = 1
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` via a temp file and rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def append_jsonl(path: Path, record: dict[str, Any]) -> None:
+    """Append one JSON line (a single write call, flushed and fsynced)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Read JSON lines, skipping a torn last line left by a crash."""
+    if not path.is_file():
+        return []
+    out: list[dict[str, Any]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+    return out
+
+
+@dataclass(frozen=True)
+class Project:
+    """Paths and metadata of one series project."""
+
+    root: Path
+
+    # ---- paths
+    @property
+    def marker(self) -> Path:
+        return self.root / "project.json"
+
+    @property
+    def canon_dir(self) -> Path:
+        return self.root / "canon"
+
+    @property
+    def drafts_dir(self) -> Path:
+        return self.root / "drafts"
+
+    @property
+    def memory_dir(self) -> Path:
+        return self.root / "memory"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "state" / "checkpoints.sqlite"
+
+    @property
+    def renders_dir(self) -> Path:
+        return self.root / "renders"
+
+    @property
+    def ledger(self) -> Path:
+        return self.root / "logs" / "ledger.jsonl"
+
+    @property
+    def decisions(self) -> Path:
+        return self.root / "logs" / "decisions.jsonl"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / ".lock"
+
+    # ---- metadata
+    def meta(self) -> dict[str, Any]:
+        return json.loads(self.marker.read_text(encoding="utf-8"))
+
+    def update_meta(self, **fields: Any) -> None:
+        meta = self.meta()
+        meta.update(fields)
+        atomic_write(self.marker, json.dumps(meta, indent=2, ensure_ascii=False))
+
+    @property
+    def thread_id(self) -> str:
+        return str(self.meta().get("thread_id", "series"))
+
+    # ---- lifecycle
+    @classmethod
+    def create(cls, root: Path, **meta: Any) -> Project:
+        """Create a new project folder; refuse a folder that holds anything else."""
+        root = root.expanduser().resolve()
+        if root.exists() and not root.is_dir():
+            raise ProjectError(f"{root} exists and is not a folder; choose another --project")
+        if root.is_dir() and any(root.iterdir()):
+            if (root / "project.json").is_file():
+                raise ProjectError(f"{root} already holds a series; use 'showrunner resume --project {root}'")
+            raise ProjectError(f"{root} exists, is not empty and is not a series; choose an empty folder")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            probe = root / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            raise ProjectError(f"cannot write to {root}: {exc.strerror or exc}; choose a writable folder") from exc
+        proj = cls(root)
+        record = {"format": FORMAT, "version": FORMAT_VERSION, "created": time.time(),
+                  "thread_id": f"series-{int(time.time() * 1000)}", **meta}
+        atomic_write(proj.marker, json.dumps(record, indent=2, ensure_ascii=False))
+        return proj
+
+    @classmethod
+    def open(cls, root: Path) -> Project:
+        """Open an existing project, with a one-line error when the folder is not a series."""
+        root = root.expanduser().resolve()
+        marker = root / "project.json"
+        if not marker.is_file():
+            hint = "it does not exist" if not root.exists() else "it is not a showrunner series"
+            raise ProjectError(f"{root}: {hint}; create one with 'showrunner new' or pass --project")
+        try:
+            meta = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ProjectError(f"{marker} is unreadable ({exc}); restore it from a backup") from exc
+        if meta.get("format") != FORMAT:
+            raise ProjectError(f"{root} is not a showrunner series (project.json has no showrunner marker)")
+        return cls(root)
+
+    # ---- lock
+    @contextmanager
+    def lock(self, purpose: str) -> Iterator[None]:
+        """Hold the project's run lock; a lock left by a dead process on this host is recovered."""
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "purpose": purpose, "since": time.time()}
+        for _ in range(2):
+            try:
+                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self._lock_holder()
+                if holder is not None and _alive(holder):
+                    raise ProjectError(
+                        f"{self.root} is busy: {holder.get('purpose', 'a run')} (pid {holder.get('pid')}) "
+                        "holds the lock; wait for it to finish") from None
+                self.lock_path.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            with os.fdopen(fd, "w") as f:
+                json.dump(me, f)
+            break
+        else:  # pragma: no cover - lost a race twice
+            raise ProjectError(f"{self.root} is busy; try again")
+        try:
+            yield
+        finally:
+            holder = self._lock_holder()
+            if holder is not None and holder.get("pid") == me["pid"]:
+                self.lock_path.unlink(missing_ok=True)
+
+    def _lock_holder(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.lock_path.read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {}  # torn lock file: treat as stale
+
+
+def _alive(holder: dict[str, Any]) -> bool:
+    pid = holder.get("pid")
+    if not isinstance(pid, int) or holder.get("host") != socket.gethostname():
+        return isinstance(pid, int)  # another host's lock: respect it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie (killed but not reaped) counts as dead
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return True

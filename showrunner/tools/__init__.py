@@ -1,0 +1,1 @@
+"""showrunner.tools package."""
