@@ -20,7 +20,7 @@ app = typer.Typer(
 def _register() -> None:
     from showrunner.cli import common  # noqa: F401  (shared options)
 
-    for name in ("doctor", "series", "canon", "render", "nightly"):
+    for name in ("doctor", "series", "canon", "render", "nightly", "prompts"):
         module = __import__(f"showrunner.cli.{name}", fromlist=["register"])
         module.register(app)
 

@@ -60,7 +60,7 @@ def fact_id(fact: Fact) -> str:
 
 def merge_facts(existing: list[Fact], new: list[Fact]) -> list[Fact]:
     """Add ``new`` facts; a single-valued fact closes the open one it supersedes (``valid_until``)."""
-    out = [f.model_copy() for f in existing]
+    out = [f.model_copy(update={"id": f.id or fact_id(f)}) for f in existing]
     ids = {f.id for f in out}
     for fact in sorted(new, key=lambda f: f.valid_from.key()):
         fact = fact.model_copy(update={"id": fact.id or fact_id(fact)})
