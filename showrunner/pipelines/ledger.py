@@ -1,0 +1,179 @@
+"""Cost accounting: one JSON line per LLM call or render in ``<project>/logs/ledger.jsonl``.
+
+:class:`Ledger` appends records and sums them; :class:`MeteredLLM` wraps any
+:class:`~showrunner.llm.base.StructuredLLM` and writes every call (failed attempts too, with an
+``error`` field) to the ledger with its cost from the price table. Local models cost nothing.
+
+Tags say what a call was for (``episode``, ``node``, ``night``, ``draft`` ...). They come from three
+layers, later ones winning: ``metered.tags`` (a plain dict the caller may replace), ``tags_fn()`` (read
+at call time), and ``with metered.tagged(node="write_script"):`` (a context variable, so parallel graph
+branches running in threads each see their own tags).
+
+A record::
+
+    {"kind": "llm", "ts": 1718000000.0, "provider": "openai", "model": "gpt-4o-mini",
+     "prompt_id": "writer/script", "prompt_version": 1, "prompt_tokens": 812, "completion_tokens": 540,
+     "latency_s": 2.1, "retries": 0, "cost_usd": 0.000446, "episode": 2, "node": "write_script",
+     "night": "2025-06-10T02-00-00", "draft": true}
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from showrunner.config import Price
+from showrunner.llm.base import Generation, Prompt, StructuredLLM, T, Usage
+from showrunner.pipelines.project import append_jsonl, read_jsonl
+
+FREE_PROVIDERS = frozenset({"local"})
+_CALL_TAGS: ContextVar[dict[str, Any] | None] = ContextVar("showrunner_ledger_tags", default=None)
+
+
+@dataclass
+class Totals:
+    """Sums over a set of ledger records."""
+
+    calls: int = 0
+    errors: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    llm_seconds: float = 0.0
+    renders: int = 0
+    render_seconds: float = 0.0
+    gpu_seconds: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def add(self, rec: Mapping[str, Any]) -> None:
+        self.cost_usd += float(rec.get("cost_usd") or 0.0)
+        if rec.get("kind") == "render":
+            self.renders += 1
+            self.render_seconds += float(rec.get("seconds") or 0.0)
+            self.gpu_seconds += float(rec.get("gpu_seconds") or 0.0)
+            return
+        self.calls += 1
+        self.errors += 1 if rec.get("error") else 0
+        self.retries += int(rec.get("retries") or 0)
+        self.prompt_tokens += int(rec.get("prompt_tokens") or 0)
+        self.completion_tokens += int(rec.get("completion_tokens") or 0)
+        self.llm_seconds += float(rec.get("latency_s") or 0.0)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "tokens": self.tokens, "cost_usd": round(self.cost_usd, 6)}
+
+
+def price_cost(prices: Mapping[str, Price], provider: str, model: str, prompt_tokens: int,
+               completion_tokens: int) -> float:
+    """USD for one call: zero for local models and for models missing from the price table."""
+    if provider in FREE_PROVIDERS:
+        return 0.0
+    price = prices.get(model)
+    if price is None:
+        return 0.0
+    return (prompt_tokens * price.input + completion_tokens * price.output) / 1_000_000
+
+
+class Ledger:
+    """Append-only JSON-lines log of LLM calls and renders, with sums by any tag."""
+
+    def __init__(self, path: Path, prices: Mapping[str, Price] | None = None) -> None:
+        self.path = path
+        self.prices: Mapping[str, Price] = prices or {}
+
+    def cost(self, usage: Usage) -> float:
+        return price_cost(self.prices, usage.provider, usage.model, usage.prompt_tokens, usage.completion_tokens)
+
+    def record_llm(self, usage: Usage, *, error: str | None = None, **tags: Any) -> dict[str, Any]:
+        """Append one LLM call; fills ``usage.cost_usd`` from the price table; returns the record."""
+        usage.cost_usd = self.cost(usage)
+        rec: dict[str, Any] = {"kind": "llm", "ts": time.time(), **usage.as_dict()}
+        rec["cost_usd"] = round(usage.cost_usd, 8)
+        if error is not None:
+            rec["error"] = error
+        rec.update({k: v for k, v in tags.items() if v is not None})
+        append_jsonl(self.path, rec)
+        return rec
+
+    def record_render(self, seconds: float, gpu_seconds: float, backend: str, *, cost_usd: float = 0.0,
+                      error: str | None = None, **tags: Any) -> dict[str, Any]:
+        """Append one render (a keyframe, a clip or a cut): wall and GPU seconds, backend."""
+        rec: dict[str, Any] = {"kind": "render", "ts": time.time(), "backend": backend,
+                               "seconds": round(float(seconds), 4), "gpu_seconds": round(float(gpu_seconds), 4),
+                               "cost_usd": cost_usd}
+        if error is not None:
+            rec["error"] = error
+        rec.update({k: v for k, v in tags.items() if v is not None})
+        append_jsonl(self.path, rec)
+        return rec
+
+    def entries(self, **match: Any) -> list[dict[str, Any]]:
+        """Records whose tags equal every ``match`` item (``kind="llm"``, ``night=...``, ``episode=2``)."""
+        return [r for r in read_jsonl(self.path) if all(r.get(k) == v for k, v in match.items())]
+
+    def totals(self, by: str | None = None, **match: Any) -> dict[Any, Totals]:
+        """Sums over matching records, grouped by the tag ``by`` (one group ``None`` when ``by`` is None)."""
+        out: dict[Any, Totals] = {}
+        for rec in self.entries(**match):
+            key = rec.get(by) if by else None
+            out.setdefault(key, Totals()).add(rec)
+        return out
+
+    def total(self, **match: Any) -> Totals:
+        """One :class:`Totals` over every matching record."""
+        return self.totals(None, **match).get(None, Totals())
+
+
+class MeteredLLM:
+    """A :class:`StructuredLLM` that writes every call of the wrapped one to a :class:`Ledger`."""
+
+    def __init__(self, inner: StructuredLLM, ledger: Ledger, *, tags: dict[str, Any] | None = None,
+                 tags_fn: Callable[[], Mapping[str, Any]] | None = None,
+                 on_record: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.inner = inner
+        self.provider: str = inner.provider
+        self.model: str = inner.model
+        self.ledger = ledger
+        self.tags: dict[str, Any] = dict(tags or {})
+        self.tags_fn = tags_fn
+        self.on_record = on_record
+
+    @contextmanager
+    def tagged(self, **tags: Any) -> Iterator[None]:
+        """Add ``tags`` to every call made inside the block (this thread/task only)."""
+        token = _CALL_TAGS.set({**(_CALL_TAGS.get() or {}), **tags})
+        try:
+            yield
+        finally:
+            _CALL_TAGS.reset(token)
+
+    def current_tags(self) -> dict[str, Any]:
+        return {**self.tags, **(self.tags_fn() if self.tags_fn else {}), **(_CALL_TAGS.get() or {})}
+
+    def generate(self, prompt: Prompt, schema: type[T]) -> Generation[T]:
+        start = time.perf_counter()
+        try:
+            gen = self.inner.generate(prompt, schema)
+        except Exception as exc:
+            usage = Usage(provider=self.provider, model=self.model, prompt_id=prompt.id,
+                          prompt_version=prompt.version, latency_s=round(time.perf_counter() - start, 4))
+            rec = self.ledger.record_llm(usage, error=f"{type(exc).__name__}: {exc}"[:500],
+                                         **self.current_tags())
+            self._notify(rec)
+            raise
+        rec = self.ledger.record_llm(gen.usage, **self.current_tags())
+        self._notify(rec)
+        return gen
+
+    def _notify(self, rec: dict[str, Any]) -> None:
+        if self.on_record is not None:
+            self.on_record(rec)
