@@ -62,15 +62,22 @@ def merge_facts(existing: list[Fact], new: list[Fact]) -> list[Fact]:
     """Add ``new`` facts; a single-valued fact closes the open one it supersedes (``valid_until``)."""
     out = [f.model_copy(update={"id": f.id or fact_id(f)}) for f in existing]
     ids = {f.id for f in out}
+    # open single-valued facts by (kind, subject, predicate): linear time even at 20k facts
+    open_: dict[tuple[str, str, str], list[Fact]] = {}
+    for old in out:
+        if old.kind in SINGLE_VALUED and old.valid_until is None:
+            open_.setdefault((old.kind, old.subject, old.predicate), []).append(old)
     for fact in sorted(new, key=lambda f: f.valid_from.key()):
         fact = fact.model_copy(update={"id": fact.id or fact_id(fact)})
         if fact.id in ids:
             continue
         if fact.kind in SINGLE_VALUED:
-            for old in out:
-                if (old.kind == fact.kind and old.subject == fact.subject and old.predicate == fact.predicate
-                        and old.valid_until is None and old.valid_from.key() < fact.valid_from.key()):
-                    old.valid_until = fact.valid_from
+            still_open = open_.setdefault((fact.kind, fact.subject, fact.predicate), [])
+            for old in [o for o in still_open if o.valid_from.key() < fact.valid_from.key()]:
+                old.valid_until = fact.valid_from
+                still_open.remove(old)
+            if fact.valid_until is None:
+                still_open.append(fact)
         out.append(fact)
         ids.add(fact.id)
     return out
