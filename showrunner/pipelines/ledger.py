@@ -177,3 +177,17 @@ class MeteredLLM:
     def _notify(self, rec: dict[str, Any]) -> None:
         if self.on_record is not None:
             self.on_record(rec)
+
+
+def meter_for(ledger: Ledger, **base_tags: Any) -> Callable[[StructuredLLM, dict[str, Any]], StructuredLLM]:
+    """A graph ``Context.meter``: ``meter(llm, tags)`` → that LLM metered into ``ledger`` with the tags."""
+
+    def meter(llm: StructuredLLM, tags: dict[str, Any]) -> StructuredLLM:
+        return MeteredLLM(llm, ledger, tags={**base_tags, **tags})
+
+    return meter
+
+
+def project_ledger(root: Path, prices: Mapping[str, Price] | None = None) -> Ledger:
+    """The ledger of the project at ``root`` (``<root>/logs/ledger.jsonl``)."""
+    return Ledger(root / "logs" / "ledger.jsonl", prices)

@@ -100,3 +100,15 @@ def test_tagged_is_per_thread(tmp_path):
     for t in threads:
         t.join()
     assert sorted(r["shot"] for r in ledger.entries()) == [0, 1]
+
+
+def test_meter_for_graph_context(tmp_path):
+    from showrunner.pipelines.ledger import meter_for, project_ledger
+
+    ledger = project_ledger(tmp_path)
+    meter = meter_for(ledger, night="n9", draft=True)
+    llm = meter(ScriptedLLM(lambda p, s: {"text": "ok"}), {"episode": 3, "node": "write_script"})
+    llm.generate(_prompt(), Answer)
+    [rec] = ledger.entries(night="n9")
+    assert rec["episode"] == 3 and rec["node"] == "write_script" and rec["draft"] is True
+    assert (tmp_path / "logs" / "ledger.jsonl").is_file()
