@@ -1,0 +1,149 @@
+"""The morning report: what the night drafted, what it cost, what awaits approval, what went wrong.
+
+Input is a night record (written by :mod:`showrunner.pipelines.nightly`) whose ``episodes`` list holds one
+summary per drafted episode::
+
+    {"episode": 2, "title": ..., "logline": ..., "status": "waiting", "gate": "storyboard",
+     "provisional_on": [2], "stale": false, "scores": {...}, "verdict": ..., "notes": [...],
+     "findings": [{"severity": "error", "message": ...}], "tokens": 1234, "cost_usd": 0.0,
+     "seconds": 3.2, "thumbnails": ["/abs/path/shot.png"], "error": null}
+
+Output: ``reports/<night>.md`` and a self-contained ``reports/<night>.html`` (thumbnails inline as base64
+PNG, no external assets), both also copied to ``reports/latest.md`` / ``latest.html``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+from typing import Any
+
+from showrunner.pipelines.estimate import compare
+from showrunner.pipelines.project import Project, atomic_write
+
+MAX_THUMBS = 12
+THUMB_WIDTH = 240
+
+
+def _money(x: Any) -> str:
+    return f"${float(x or 0):.4f}"
+
+
+def _scores(ep: dict[str, Any]) -> str:
+    scores = ep.get("scores") or {}
+    return ", ".join(f"{k} {v}" for k, v in scores.items()) or "none"
+
+
+def markdown(night: dict[str, Any]) -> str:
+    """The report as markdown."""
+    out = [f"# Night {night.get('night', '?')}", ""]
+    out.append(f"**Status:** {night.get('status', '?')} — {night.get('message', '')}")
+    actual = night.get("actual") or {}
+    out.append(f"**Spent:** {actual.get('calls', 0)} LLM calls, {actual.get('tokens', 0)} tokens, "
+               f"{_money(actual.get('cost_usd'))}, {actual.get('renders', 0)} renders, "
+               f"{float(actual.get('gpu_seconds', 0)) / 60:.1f} GPU minutes, "
+               f"{float(night.get('seconds', 0)):.1f} s")
+    if night.get("stopped_at"):
+        out.append(f"**Stopped at:** {night['stopped_at']} (the next run continues from here)")
+    out.append("")
+    waiting = [e for e in night.get("episodes", []) if e.get("status") == "waiting"]
+    out.append("## Awaiting approval")
+    out += [f"- Episode {e['episode']} at gate **{e.get('gate')}** — `showrunner review`" for e in waiting]
+    out += ["- nothing"] if not waiting else []
+    out.append("")
+    for ep in night.get("episodes", []):
+        out += _episode_md(ep)
+    problems = list(night.get("errors") or [])
+    problems += [f"episode {e['episode']}: {e['error']}" for e in night.get("episodes", []) if e.get("error")]
+    out.append("## What went wrong")
+    out += [f"- {p}" for p in problems] or ["- nothing"]
+    out.append("")
+    rows = compare(night.get("estimate"), actual, int(night.get("episodes_done", 0)))
+    if rows:
+        out += ["## Estimate vs actual", "", "| | estimate | actual | ratio |", "|---|---|---|---|"]
+        out += [f"| {r['what']} | {r['estimate']} | {r['actual']} | {r['ratio']} |" for r in rows]
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def _episode_md(ep: dict[str, Any]) -> list[str]:
+    flags = []
+    if ep.get("provisional_on"):
+        flags.append(f"provisional: builds on draft(s) {', '.join(map(str, ep['provisional_on']))}")
+    if ep.get("stale"):
+        flags.append("stale: an earlier draft was rejected")
+    lines = [f"## Episode {ep['episode']}: {ep.get('title') or ''}".rstrip(": "), ""]
+    lines.append(f"*{ep.get('logline') or 'no logline'}*")
+    lines.append("")
+    lines.append(f"- **State:** {ep.get('status')} (gate: {ep.get('gate') or '-'})"
+                 + (f" — {'; '.join(flags)}" if flags else ""))
+    lines.append(f"- **Critic:** {_scores(ep)}; verdict: {ep.get('verdict') or '-'}")
+    lines += [f"  - {n}" for n in ep.get("notes") or []]
+    findings = ep.get("findings") or []
+    lines.append(f"- **Continuity:** {len(findings)} finding(s)")
+    lines += [f"  - [{f.get('severity', '?')}] {f.get('message', '')}" for f in findings]
+    lines.append(f"- **Cost:** {ep.get('tokens', 0)} tokens, {_money(ep.get('cost_usd'))}, "
+                 f"{float(ep.get('seconds', 0)):.1f} s")
+    if ep.get("thumbnails"):
+        lines.append(f"- **Storyboard:** {len(ep['thumbnails'])} frame(s) (see the HTML report)")
+    lines.append("")
+    return lines
+
+
+def thumbnail_data_uri(path: Path) -> str | None:
+    """A small PNG of ``path`` as a data URI, or None when the file is missing or unreadable."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as src:
+            im = src.convert("RGB")
+        if im.width > THUMB_WIDTH:
+            im = im.resize((THUMB_WIDTH, max(1, im.height * THUMB_WIDTH // im.width)))
+        buf = io.BytesIO()
+        im.save(buf, format="PNG")
+        return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    except Exception:  # noqa: BLE001 - a bad frame must not break the report
+        return None
+
+
+def html_page(night: dict[str, Any], md: str) -> str:
+    """A self-contained HTML page: the markdown as preformatted sections plus inline thumbnails."""
+    esc = html.escape
+    parts = ["<!doctype html><html><head><meta charset='utf-8'>",
+             f"<title>showrunner night {esc(str(night.get('night', '')))}</title>",
+             "<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+             "img{margin:2px;border:1px solid #ccc}pre{white-space:pre-wrap}</style></head><body>"]
+    sections = md.split("\n## ")
+    parts.append(f"<pre>{esc(sections[0])}</pre>")
+    thumbs = {int(e["episode"]): e.get("thumbnails") or [] for e in night.get("episodes", [])}
+    for sec in sections[1:]:
+        head, _, body = sec.partition("\n")
+        parts.append(f"<h2>{esc(head)}</h2><pre>{esc(body)}</pre>")
+        if head.startswith("Episode "):
+            num = head.split()[1].rstrip(":")
+            for p in thumbs.get(int(num), [])[:MAX_THUMBS] if num.isdigit() else []:
+                uri = thumbnail_data_uri(Path(p))
+                if uri:
+                    parts.append(f"<img alt='{esc(Path(p).name)}' src='{uri}'>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def write_report(project: Project, night: dict[str, Any]) -> Path:
+    """Write ``reports/<night>.md/.html`` and ``reports/latest.*``; return the markdown path."""
+    md = markdown(night)
+    page = html_page(night, md)
+    name = str(night.get("night", "night"))
+    d = project.reports_dir
+    for stem in (name, "latest"):
+        atomic_write(d / f"{stem}.md", md)
+        atomic_write(d / f"{stem}.html", page)
+    return d / f"{name}.md"
+
+
+def latest_report(project: Project) -> Path | None:
+    """The last morning report's markdown path (what ``status`` points at), or None."""
+    path = project.reports_dir / "latest.md"
+    return path if path.is_file() else None
