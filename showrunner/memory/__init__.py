@@ -1,16 +1,28 @@
-"""Series memory: canon files (source of truth), the canon import format, and the vector index."""
+"""Series memory: canon files (the source of truth), the canon import format, and the vector index.
+
+``open_memory(project, settings)`` is the one way in: it opens the project's chromadb index (rebuilding
+it from the canon files when missing or corrupted) with the configured embedder.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from showrunner.memory.base import ContextPack, MemoryStore, Space
+from showrunner.memory.canon import Canon, merge_facts
+from showrunner.memory.facts import FactIndex, point, world_state
 
 if TYPE_CHECKING:
     from showrunner.config import Settings
+    from showrunner.memory.chroma_store import ChromaMemory
     from showrunner.pipelines.project import Project
 
+__all__ = ["Canon", "ContextPack", "FactIndex", "MemoryStore", "Space", "merge_facts", "open_memory",
+           "point", "world_state"]
 
-def open_memory(project: Project, settings: Settings) -> Any:
-    """Open (or create) the project's vector memory; being built in chroma_store.py."""
-    from showrunner.memory.chroma_store import ChromaMemory  # type: ignore[import-not-found]
+
+def open_memory(project: Project, settings: Settings) -> ChromaMemory:
+    """Open (or create, or rebuild) the project's vector memory."""
+    from showrunner.memory.chroma_store import ChromaMemory
 
     return ChromaMemory.for_project(project, settings)
