@@ -116,6 +116,12 @@ def _check_episodes(cf: CanonFile) -> None:
             raise BadInput(f"episode {ep.number} has two scenes with the same number; renumber them")
 
 
+def check_file(cf: CanonFile) -> list[str]:
+    """Raise :class:`BadInput` for duplicate ids or episode/scene numbers and ambiguous names; warnings."""
+    _check_episodes(cf)
+    return resolve_file(cf)[1]
+
+
 def _sorted(facts: list[Fact]) -> list[Fact]:
     return sorted(facts, key=lambda f: (f.valid_from.key(), f.id))
 
