@@ -1,0 +1,170 @@
+"""Appearance checks: fixed looks (hair, eyes, scars) and current state (outfit, injuries) vs the canon.
+
+Only narrative text is read (summary, action lines, shot actions), never dialogue, and only phrases that a
+possessive ties to a known character (``Mira's red hair``, ``her left arm``, ``the red-haired Mira``).
+A sentence about dye, wigs, disguises, a younger self or a portrait is skipped. Colours compare by group
+(``blonde`` fits ``golden``, ``dark`` fits black and brown); scars and injuries compare by side
+(a scar over the *left* eye written over the *right* one). Outfits are compared only within the episode
+that recorded them and until the character changes clothes on the page.
+"""
+
+from __future__ import annotations
+
+from showrunner.continuity.lexicon import (
+    EYE_COLOURS,
+    GARMENT_COLOURS,
+    GARMENTS,
+    HAIR_COLOURS,
+    INJURY_NOUNS,
+    MARK_NOUNS,
+    PARTS,
+    POSSESSIVE,
+    SIDES,
+    colours,
+    names_in,
+    owner,
+    sides_parts,
+    tag,
+)
+from showrunner.continuity.names import norm
+from showrunner.continuity.state import CanonView, Unit, finding
+from showrunner.models import ContinuityIssue, Episode, Fact, FactKind, Scene, Severity
+
+HAIR_NOUNS = {"hair", "locks", "curls", "braid", "braids", "ponytail", "mane", "bun", "beard"}
+EYE_NOUNS = {"eyes", "eye"}
+SKIP_FIXED = {"dye", "dyed", "dyes", "dyeing", "wig", "disguise", "disguised", "bleach", "bleached", "contacts",
+              "lenses", "younger", "child", "childhood", "illusion", "glamour", "transformed", "transforms",
+              "mask", "masked", "reflection", "painting", "portrait", "statue", "costume", "photo", "photograph"}
+CHANGE = {"changes", "changed", "change", "changing", "dons", "swaps", "removes", "sheds", "borrowed",
+          "new", "puts", "into"}
+DETERMINERS = POSSESSIVE | {"s", "the", "a", "an", "with", "this", "that"}
+UNHURT = {"unhurt", "uninjured", "unharmed", "unscathed", "unscarred", "scarless"}
+
+
+def _colour_phrase(toks: list[str], i: int, table: dict[str, set[str]]) -> tuple[set[str], int]:
+    """Colour groups in the adjectives before toks[i], and the index of their determiner (-1: none)."""
+    groups: set[str] = set()
+    for j in range(i - 1, max(-1, i - 5), -1):
+        if toks[j] in DETERMINERS or toks[j].startswith("@"):
+            return groups, j
+        groups |= table.get(toks[j], set())
+    return groups, -1
+
+
+def _phrase_owner(toks: list[str], det: int) -> str | None:
+    if det >= 0 and toks[det] == "with" and det > 0 and toks[det - 1].startswith("@"):
+        return toks[det - 1][1:]
+    if det >= 0 and toks[det].startswith("@"):
+        return toks[det][1:]
+    return owner(toks, det)
+
+
+def _looks(toks: list[str]) -> list[tuple[str, str, set[str]]]:
+    """(owner id, feature, colour groups) for each owned hair or eye colour phrase in ``toks``."""
+    out = []
+    for i, t in enumerate(toks):
+        feature = "hair" if t in HAIR_NOUNS or t == "haired" else "eyes" if t in EYE_NOUNS or t == "eyed" else None
+        if feature is None:
+            continue
+        table = HAIR_COLOURS if feature == "hair" else EYE_COLOURS
+        if t in ("haired", "eyed"):
+            groups = table.get(toks[i - 1], set()) if i else set()
+            after = toks[i + 1] if i + 1 < len(toks) else ""
+            before = toks[i - 2] if i >= 2 else ""
+            who = after[1:] if after.startswith("@") else before[1:] if before.startswith("@") else None
+        else:
+            groups, det = _colour_phrase(toks, i, table)
+            who = _phrase_owner(toks, det)
+        if groups and who:
+            out.append((who, feature, groups))
+    return out
+
+
+def _sided(toks: list[str]) -> list[tuple[str, str, str, set[str]]]:
+    """(owner id, side, part, nearby cue words) for each owned 'left/right <part>' phrase."""
+    out = []
+    for i, t in enumerate(toks):
+        if t in SIDES and i + 1 < len(toks) and toks[i + 1] in PARTS:
+            who = owner(toks, i - 1)
+            if who:
+                part = "eye" if toks[i + 1] == "eyes" else toks[i + 1]
+                out.append((who, t, part, set(toks[max(0, i - 6):i + 7])))
+    return out
+
+
+def _side_conflict(facts: list[Fact], side: str, part: str) -> Fact | None:
+    have = {sp for f in facts for sp in sides_parts(f.object)}
+    if (side, part) in have:
+        return None
+    return next((f for f in facts if (SIDES[side], part) in sides_parts(f.object)), None)
+
+
+def check_appearance(view: CanonView, ep: Episode, scene: Scene, narrative: list[Unit],
+                     changed: set[str]) -> list[ContinuityIssue]:
+    out: list[ContinuityIssue] = []
+    n, sc = ep.number, scene.number
+    for u in narrative:
+        toks = tag(view.people, u.text)
+        words = set(toks)
+        if not words & SKIP_FIXED:
+            for who, feature, groups in _looks(toks):
+                fact = view.latest(who, FactKind.fixed_appearance, feature, n, sc)
+                canon = colours(fact.object, HAIR_COLOURS if feature == "hair" else EYE_COLOURS) if fact else set()
+                if fact and canon and not canon & groups:
+                    out.append(finding(
+                        "fixed_appearance_contradiction", n, scene,
+                        f"{u.where()} gives {view.people.name(who)} {feature} that contradict canon: "
+                        f"'{u.text.strip()}' vs '{fact.object}'", fact=fact, unit=u,
+                        suggestion=f"describe {view.people.name(who)}'s {feature} as '{fact.object}'"))
+        for who, side, part, near in _sided(toks):
+            marks = [f for f in view.about(who, FactKind.fixed_appearance, n, sc) if f.predicate == "marks"]
+            injuries = [f for f in view.about(who, FactKind.current_appearance, n, sc)
+                        if f.predicate.startswith("injur")]
+            for facts, cues, code in ((marks, MARK_NOUNS, "fixed_appearance_contradiction"),
+                                      (injuries, INJURY_NOUNS, "current_appearance_contradiction")):
+                fact = _side_conflict(facts, side, part) if near & cues else None
+                if fact and set(norm(fact.object).split()) & near & cues:
+                    out.append(finding(
+                        code, n, scene, f"{u.where()} puts {view.people.name(who)}'s mark on the {side} {part}; "
+                        f"canon: '{fact.object}'", fact=fact, unit=u,
+                        suggestion=f"use the canon side: '{fact.object}'"))
+        out += _outfits(view, ep, scene, u, toks, changed)
+    return out
+
+
+def _outfits(view: CanonView, ep: Episode, scene: Scene, u: Unit, toks: list[str],
+             changed: set[str]) -> list[ContinuityIssue]:
+    out: list[ContinuityIssue] = []
+    named = names_in(toks)
+    if set(toks) & CHANGE:
+        changed.update(named)
+        return out
+    for i, t in enumerate(toks):
+        if t not in GARMENTS:
+            continue
+        groups, det = _colour_phrase(toks, i, {c: {c} for c in GARMENT_COLOURS})
+        who = _phrase_owner(toks, det)
+        if not who or not groups or who in changed:
+            continue
+        fact = view.latest(who, FactKind.current_appearance, "outfit", ep.number, scene.number)
+        if fact is None or fact.valid_from.episode != ep.number:
+            continue
+        words = set(norm(fact.object).split())
+        canon = {w for w in words if w in GARMENT_COLOURS}
+        canon |= {"grey"} if "gray" in canon else set()
+        groups |= {"grey"} if "gray" in groups else set()
+        if t in words and canon and not canon & groups:
+            out.append(finding(
+                "current_appearance_contradiction", ep.number, scene,
+                f"{u.where()} dresses {view.people.name(who)} in a {'/'.join(sorted(groups))} {t}; canon since "
+                f"{fact.valid_from}: '{fact.object}'", fact=fact, unit=u, severity=Severity.warning,
+                suggestion=f"keep '{fact.object}', or show the change of clothes on the page"))
+    for who in named:
+        if set(toks) & UNHURT:
+            fact = next((f for f in view.about(who, FactKind.current_appearance, ep.number, scene.number)
+                         if f.predicate.startswith("injur") and f.valid_from.episode == ep.number), None)
+            if fact:
+                out.append(finding("current_appearance_contradiction", ep.number, scene,
+                                   f"{u.where()} calls {view.people.name(who)} unhurt; canon: '{fact.object}'",
+                                   fact=fact, unit=u, suggestion=f"show the injury: '{fact.object}'"))
+    return out

@@ -1,0 +1,68 @@
+"""The continuity engine's entry point: check one episode against the canon as of that episode.
+
+Every scene is read against the facts that hold at that scene (a fact established later never applies),
+by the deterministic checks in :mod:`presence`, :mod:`appearance` and :mod:`story`. When a capable LLM is
+given, the semantic pass (:mod:`semantic`) adds findings; it never removes deterministic ones.
+"""
+
+from __future__ import annotations
+
+from showrunner.continuity.appearance import check_appearance
+from showrunner.continuity.presence import check_names, check_status, check_time_order, check_two_places
+from showrunner.continuity.state import CanonView, units
+from showrunner.continuity.story import check_events, check_possessions, check_relations
+from showrunner.llm.base import StructuredLLM
+from showrunner.memory.base import MemoryStore
+from showrunner.models import Character, ContinuityIssue, Episode, Fact, Location, Severity, Shot
+
+TINY_MODELS = ("smollm", "135m", "360m")
+
+
+def capable(llm: StructuredLLM | None) -> bool:
+    """True unless there is no LLM or it is the tiny embedded default (too weak to extract claims)."""
+    if llm is None:
+        return False
+    model = str(getattr(llm, "model", "")).lower()
+    return not (getattr(llm, "provider", "") == "local" and any(t in model for t in TINY_MODELS))
+
+
+def check_episode(episode: Episode, *, characters: list[Character], locations: list[Location],
+                  facts: list[Fact], shots: list[Shot] | None = None, llm: StructuredLLM | None = None,
+                  memory: MemoryStore | None = None) -> list[ContinuityIssue]:
+    """Check ``episode`` (and its ``shots``) against the canon as of each of its scenes.
+
+    ``facts`` may hold the whole series: only those established before a scene apply to it. Findings
+    come back in scene order; errors make ``showrunner check`` exit 1.
+    """
+    view = CanonView(characters, locations, facts)
+    by_scene: dict[int, list[Shot]] = {}
+    for s in shots or []:
+        by_scene.setdefault(s.scene, []).append(s)
+    found: list[ContinuityIssue] = []
+    changed: set[str] = set()
+    recovered: set[tuple[str, ...]] = set()
+    for scene in episode.scenes:
+        scene_shots = by_scene.get(scene.number, [])
+        everything = list(units(scene, scene_shots))
+        spoken = [u for u in everything if u.spoken]
+        narrative = [u for u in everything if not u.spoken]
+        found += check_names(view, episode, scene, scene_shots, spoken)
+        if scene.unreal:
+            continue
+        found += check_status(view, episode, scene, scene_shots, spoken)
+        found += check_appearance(view, episode, scene, narrative, changed)
+        found += check_possessions(view, episode, scene, narrative, recovered)
+        found += check_relations(view, episode, scene, everything)
+        found += check_events(view, episode, scene, everything)
+    found += check_two_places(view, episode)
+    found += check_time_order(view, episode)
+    if capable(llm):
+        from showrunner.continuity.semantic import semantic_pass
+
+        assert llm is not None
+        found += semantic_pass(episode, view, llm, memory=memory, known=found)
+    return sorted(found, key=lambda i: (i.scene or 0, i.source != "deterministic", i.line or 0))
+
+
+def has_errors(findings: list[ContinuityIssue]) -> bool:
+    return any(f.severity == Severity.error for f in findings)

@@ -1,0 +1,181 @@
+"""Checks on what the story asserts: possessions, family relations, and events placed before they happen.
+
+Possessions: a lost or destroyed item used again in action text (searching for it, finding it again,
+remembering it or holding a replica is fine); an item held by one character used by another with no
+hand-over in the sentence. Relations: ``my brother Tom`` or ``Mira's father Tom`` when the canon links the
+two by a *different* family tie (figurative "brother" between friends is not checked). Events: an event the
+canon places later referred to as past (``since the harbour fire``), or a death spoken of before it happens.
+"""
+
+from __future__ import annotations
+
+from showrunner.continuity.lexicon import CANON_KIN, KIN, names_in, tag
+from showrunner.continuity.names import norm
+from showrunner.continuity.presence import DEAD
+from showrunner.continuity.state import CanonView, Unit, finding
+from showrunner.models import ContinuityIssue, Episode, Fact, FactKind, Scene, Severity
+
+HOLD = {"holds", "has", "owns", "carries", "wields", "possesses", "keeps", "wears"}
+GONE = {"lost", "destroyed", "broken", "burned", "sunk", "stolen", "discarded", "shattered", "melted", "gone"}
+EXEMPT_ITEM = {"search", "searches", "searching", "look", "looks", "looking", "find", "finds", "found", "recover",
+               "recovers", "recovered", "retrieve", "retrieves", "missing", "lost", "loses", "remember",
+               "remembers", "memory", "without", "gone", "mourns", "misses", "replica", "copy", "fake", "forged",
+               "pieces", "shards", "remains", "wreck", "ruins", "picture", "photo", "drawing", "painting",
+               "imagines", "new", "another", "replacement", "spare", "wishes", "where", "thinks", "wonders"}
+RECOVER = {"find", "finds", "found", "recovers", "recovered", "retrieves", "retrieved", "returns", "reforged"}
+USE = {"uses", "draws", "wields", "unlocks", "opens", "fires", "swings", "brandishes", "raises", "carries",
+       "holds", "pulls", "reads", "wears", "plays", "points", "unsheathes", "aims", "lights", "grips", "clutches"}
+TRANSFER = {"gives", "hands", "passes", "takes", "grabs", "snatches", "steals", "borrows", "lends", "returns",
+            "tosses", "throws", "receives", "offers", "gave", "handed", "lent", "borrowed", "stole", "took"}
+PAST = {"since", "after", "remember", "remembers", "remembered", "survived", "survivors", "aftermath", "ago",
+        "happened", "was", "were", "anniversary", "memorial", "during", "rebuilt", "ever"}
+NOT_FACT = {"will", "going", "if", "might", "could", "would", "may", "unless", "think", "thinks", "thought",
+            "believe", "believes", "rumor", "rumour", "rumours", "rumors", "fake", "faked", "pretend",
+            "pretends", "lie", "lies", "lying", "not", "never", "isn", "wasn", "afraid", "fear", "fears",
+            "before", "prevent", "save", "vision", "prophecy", "foretold", "tomorrow", "plan", "plans", "dream"}
+DEATH_AFTER = {"died", "dead", "killed", "murdered", "executed", "death", "funeral", "murder", "grave", "dies"}
+_ARTICLES = {"the", "a", "an", "his", "her", "their", "its", "my"}
+
+
+def _phrase(text: str) -> list[str]:
+    toks = norm(text.replace("-", " ")).split()
+    while toks and toks[0] in _ARTICLES:
+        toks = toks[1:]
+    return toks
+
+
+def _has(toks: list[str], phrase: list[str]) -> bool:
+    n = len(phrase)
+    return n > 0 and any(toks[i:i + n] == phrase for i in range(len(toks) - n + 1))
+
+
+def _item_state(facts: list[Fact], ep: int, sc: int) -> tuple[str, Fact] | None:
+    past = sorted((f for f in facts if f.valid_from.key() < (ep, sc)), key=lambda f: f.valid_from.key())
+    if not past:
+        return None
+    f = past[-1]
+    if f.predicate in GONE or norm(f.object) in GONE:
+        return "gone", f
+    if f.valid_until is not None and f.valid_until.key() <= (ep, sc):
+        return "gone", f
+    return ("held", f) if f.predicate in HOLD else None
+
+
+def _items(view: CanonView) -> dict[tuple[str, ...], list[Fact]]:
+    out: dict[tuple[str, ...], list[Fact]] = {}
+    for f in view.facts:
+        if f.kind != FactKind.possession:
+            continue
+        about_item = f.predicate in ("status", "state") or f.subject not in view.people.display
+        item = _phrase(f.subject if about_item else f.object)
+        if item and (len(item) > 1 or len(item[0]) >= 4):
+            out.setdefault(tuple(item), []).append(f)
+    return out
+
+
+def check_possessions(view: CanonView, ep: Episode, scene: Scene, narrative: list[Unit],
+                      recovered: set[tuple[str, ...]]) -> list[ContinuityIssue]:
+    out: list[ContinuityIssue] = []
+    for item, facts in _items(view).items():
+        state = _item_state(facts, ep.number, scene.number)
+        for u in narrative:
+            toks = tag(view.people, u.text)
+            words = set(toks)
+            if state is None or item in recovered or not _has(toks, list(item)):
+                continue
+            name = " ".join(item)
+            if words & RECOVER:
+                recovered.add(item)
+            elif state[0] == "gone" and not words & EXEMPT_ITEM:
+                out.append(finding("lost_item_reappears", ep.number, scene,
+                                   f"{u.where()} uses the {name}, which is gone since {state[1].valid_from}",
+                                   fact=state[1], unit=u,
+                                   suggestion=f"show how the {name} was recovered, or use another object"))
+                break
+            elif state[0] == "held" and words & USE and not words & TRANSFER:
+                holder, users = state[1].subject, names_in(toks)
+                if users and holder not in users and users[0] in view.people.display:
+                    out.append(finding(
+                        "possession_contradiction", ep.number, scene,
+                        f"{u.where()}: {view.people.name(users[0])} uses the {name}, which "
+                        f"{view.people.name(holder)} holds", fact=state[1], unit=u, severity=Severity.warning,
+                        suggestion=f"show {view.people.name(holder)} handing over the {name}"))
+                    break
+    return out
+
+
+def _claims(u: Unit, toks: list[str], speaker: str | None) -> list[tuple[str, str, str]]:
+    """(a, b, kin category) for 'my TERM @b' (speaker a) and '@a s TERM @b' phrases."""
+    out = []
+    for i, t in enumerate(toks[:-1]):
+        nxt = toks[i + 2] if i + 2 < len(toks) else ""
+        if t in KIN and nxt == "in":
+            continue  # brother-in-law, brother in arms
+        if t == "my" and toks[i + 1] in KIN and nxt.startswith("@") and speaker and u.spoken:
+            if i == 0 or toks[i - 1] != "like":
+                out.append((speaker, nxt[1:], KIN[toks[i + 1]]))
+        if t == "s" and i > 0 and toks[i - 1].startswith("@") and toks[i + 1] in KIN and nxt.startswith("@"):
+            out.append((toks[i - 1][1:], nxt[1:], KIN[toks[i + 1]]))
+    return out
+
+
+def check_relations(view: CanonView, ep: Episode, scene: Scene, units: list[Unit]) -> list[ContinuityIssue]:
+    out: list[ContinuityIssue] = []
+    rels = [f for f in view.holding(ep.number, scene.number) if f.kind == FactKind.relationship]
+    for u in units:
+        toks = tag(view.people, u.text)
+        speaker = view.people.resolve(u.speaker) if u.speaker else None
+        for a, b, cat in _claims(u, toks, speaker):
+            pair = [f for f in rels if {f.subject, f.object} == {a, b}]
+            kinds = {CANON_KIN.get(f.predicate.lower().replace(" ", "_")) for f in pair} - {None}
+            if kinds and cat not in kinds:
+                fact = pair[0]
+                out.append(finding(
+                    "relationship_contradiction", ep.number, scene,
+                    f"{u.where()} makes {view.people.name(b)} {view.people.name(a)}'s {cat} relative; canon: "
+                    f"{fact.sentence()}", fact=fact, unit=u,
+                    suggestion=f"use the canon relation ({fact.predicate})"))
+    return out
+
+
+def check_events(view: CanonView, ep: Episode, scene: Scene, units: list[Unit]) -> list[ContinuityIssue]:
+    out: list[ContinuityIssue] = []
+    at = (ep.number, scene.number)
+    future = [f for f in view.facts if f.valid_from.key() > at
+              and not (f.valid_from.scene is None and f.valid_from.episode == ep.number)]
+    events = [(f, _phrase(f.object)) for f in future if f.kind == FactKind.event
+              and f.predicate in ("occurs", "happens", "happened", "event", "name", "title", "is")]
+    events += [(f, _phrase(f.subject)) for f in future if f.kind == FactKind.event
+               and f.subject not in view.people.display and f.subject not in view.places.display]
+    deaths = [f for f in future if f.kind == FactKind.status and norm(f.object) in DEAD
+              and view.latest(f.subject, FactKind.status, None, *at) is None]
+    for u in units:
+        toks = tag(view.people, u.text)
+        words = set(toks)
+        if words & NOT_FACT:
+            continue
+        hit = next((f for f, p in events if (len(p) > 1 or (p and len(p[0]) >= 6)) and _has(toks, p)
+                    and words & PAST), None)
+        hit = hit or next((f for f in deaths if _death_past(toks, f.subject)), None)
+        if hit is not None:
+            out.append(finding(
+                "event_out_of_order", ep.number, scene,
+                f"{u.where()} refers to '{hit.sentence()}' as past, but canon places it at {hit.valid_from}",
+                fact=hit, unit=u, suggestion="move the reference after the event, or rephrase it as future"))
+    return out
+
+
+def _death_past(toks: list[str], cid: str) -> bool:
+    tag_ = "@" + cid
+    for i, t in enumerate(toks):
+        if t != tag_:
+            continue
+        after = toks[i + 1:i + 3]
+        if after[:1] and after[0] in ("died", "dies") or after[:2] in (["is", "dead"], ["was", "killed"],
+                                                                        ["was", "murdered"], ["s", "death"],
+                                                                        ["s", "funeral"], ["s", "murder"],
+                                                                        ["s", "grave"], ["was", "executed"]):
+            return True
+        if i >= 2 and toks[i - 2:i] == ["death", "of"]:
+            return True
+    return False
