@@ -8,6 +8,10 @@ records every request so tests can assert on the prompts the agents sent.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -77,3 +81,150 @@ class ScriptedLLM:
             latency_s=time.perf_counter() - start,
         )
         return Generation(value=value, usage=usage)
+
+
+# --------------------------------------------------------------------------- deterministic story responder
+
+_FENCE = re.compile(r"<<<\n(.*?)\n>>>", re.S)
+_CAST = ("Mira Vale", "Oren Pike", "Juno Reyes", "Tamsin Holt")
+_PLACES = ("Harbor Station", "The Glass Market", "Old Lighthouse")
+CALL_LOG_ENV = "SHOWRUNNER_CALL_LOG"
+DELAY_ENV = "SHOWRUNNER_SCRIPTED_DELAY"
+
+
+def _after(text: str, label: str) -> str:
+    """The first fenced block after ``label`` in ``text`` ('' when absent)."""
+    at = text.find(label)
+    if at < 0:
+        return ""
+    m = _FENCE.search(text, at)
+    return m.group(1).strip() if m else ""
+
+
+def _num(pattern: str, text: str, default: int) -> int:
+    m = re.search(pattern, text)
+    return int(m.group(1)) if m else default
+
+
+def _list(pattern: str, text: str, fallback: tuple[str, ...]) -> list[str]:
+    m = re.search(pattern, text)
+    items = [x.strip() for x in m.group(1).split(",") if x.strip()] if m else []
+    return items or list(fallback)
+
+
+def _log_call(prompt: Prompt, schema: type[BaseModel]) -> None:
+    path = os.environ.get(CALL_LOG_ENV)
+    if path:
+        digest = hashlib.sha1(prompt.text.encode()).hexdigest()[:16]
+        line = json.dumps({"prompt_id": prompt.id, "schema": schema.__name__, "sha": digest}) + "\n"
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+    delay = float(os.environ.get(DELAY_ENV) or 0)
+    if delay:
+        time.sleep(delay)
+
+
+def story_responder(prompt: Prompt, schema: type[BaseModel]) -> dict[str, Any]:
+    """A plausible, valid, deterministic answer for every schema the showrunner agents request.
+
+    Answers vary with the episode number and the prompt; reviewer and critic notes found in a prompt are
+    written into the redraft (so tests can check a rejection was addressed). The critic asks for one
+    revision of each first draft. With ``SHOWRUNNER_CALL_LOG`` set every call is appended to that file;
+    ``SHOWRUNNER_SCRIPTED_DELAY`` adds seconds per call (crash tests).
+    """
+    _log_call(prompt, schema)
+    text = prompt.text
+    name = schema.__name__
+    handler = _HANDLERS.get(name)
+    if handler is None:
+        raise LLMError(f"story_responder has no answer for schema {name}")
+    return handler(text)
+
+
+def _bible(text: str) -> dict[str, Any]:
+    premise = _after(text, "premise") or "a story"
+    n = _num(r"It has (\d+) episodes", text, 3)
+    notes = _after(text, "Reviewer notes")
+    words = [w for w in re.findall(r"[A-Za-z]+", premise) if len(w) > 3][:3] or ["Untitled"]
+    title = " ".join(w.capitalize() for w in words)
+    looks = [("silver", "green", "wiry", "red flight jacket"), ("black", "brown", "broad", "grey coat"),
+             ("copper", "blue", "small", "yellow raincoat"), ("white", "grey", "tall", "long blue robe")]
+    chars = [{"name": nm, "role": "protagonist" if i == 0 else "ally", "personality": "stubborn, curious",
+              "hair": f"short {h} hair", "eyes": f"{e} eyes", "build": b, "outfit": o}
+             for i, (nm, (h, e, b, o)) in enumerate(zip(_CAST[:3], looks, strict=False))]
+    return {"title": title, "logline": f"In a world shaped by {premise[:120]}, a crew must hold together."
+            + (f" Revised: {notes}" if notes else ""),
+            "genre": "adventure", "tone": "hopeful", "style_guide": "flat pastel animation, soft rim light",
+            "world_rules": ["The tide gates close at midnight."] + ([f"Note: {notes}"] if notes else []),
+            "season_arc": "From strangers to a crew that saves the harbor.", "characters": chars,
+            "locations": [{"name": p, "look": f"{p.lower()} in muted teal and amber"} for p in _PLACES],
+            "episode_loglines": [f"Episode {i + 1}: the crew faces trial number {i + 1}." for i in range(n)]}
+
+
+def _outline(text: str) -> dict[str, Any]:
+    n = _num(r"Outline episode (\d+)", text, 1)
+    m = re.search(r'Outline episode \d+ of \d+: "([^"]*)"', text)
+    return {"title": (m.group(1) if m else f"Episode {n}") or f"Episode {n}",
+            "logline": f"The crew faces trial number {n}.",
+            "beats": [f"Setup of trial {n}", f"A turn: trust breaks in episode {n}", "Climax at the water",
+                      f"Hook toward episode {n + 1}"]}
+
+
+def _script(text: str) -> dict[str, Any]:
+    n = _num(r"(?:\nEpisode|Current script of episode) (\d+)", text, 1)
+    cast = _list(r"from: ([^)\n]*)\)", text, _CAST[:3])
+    cast = cast if "characters from:" not in text else _list(r"characters from: ([^\n.]*)", text, _CAST[:3])
+    places = _list(r"one of: ([^)\n]*)\)", text, _PLACES)
+    places = places if "Locations from:" not in text else _list(r"Locations from: ([^;\n]*)", text, _PLACES)
+    notes = _after(text, "Reviewer notes") or _after(text, "Notes to address")
+    scenes = []
+    for k in range(2 + n % 2):
+        a, b = cast[(n + k) % len(cast)], cast[(n + k + 1) % len(cast)]
+        summary = f"{a} and {b} meet at {places[(n + k) % len(places)]} in episode {n}, scene {k + 1}."
+        if k == 0 and notes:
+            summary += f" Addresses notes: {notes.replace(chr(10), ' ')}"
+        scenes.append({"location": places[(n + k) % len(places)], "characters": [a, b],
+                       "time_of_day": ("day", "night", "dawn")[(n + k) % 3], "summary": summary,
+                       "dialogue": [{"speaker": a, "text": f"We hold the line, trial {n}."},
+                                    {"speaker": b, "text": "Then we go together."}]})
+    return {"scenes": scenes}
+
+
+def _critique(text: str) -> dict[str, Any]:
+    n = _num(r"Episode (\d+) script", text, 1)
+    first = "(revision 0)" in text
+    return {"scores": {"coherence": 7, "character_consistency": 8, "pacing": 6 if first else 7,
+                       "hook": 5 if first else 8, "canon_adherence": 8},
+            "notes": [f"Sharpen the hook at the end of episode {n}."] if first else [],
+            "verdict": "revise" if first else "approve"}
+
+
+def _shots(text: str) -> dict[str, Any]:
+    on_screen = _list(r"On screen: ([^\n]*)\.", text, ())
+    notes = _after(text, "Reviewer notes")
+    scene = _num(r"scene (\d+)", text, 1)
+    shots = [{"framing": "wide", "camera_move": "static", "characters": on_screen,
+              "action": f"Establishing shot of scene {scene}." + (f" Addresses notes: {notes}" if notes else ""),
+              "duration": 3.0},
+             {"framing": "close_up", "camera_move": "dolly_in", "characters": on_screen[:1],
+              "action": f"Reaction close-up in scene {scene}.", "duration": 2.5}]
+    return {"shots": shots}
+
+
+def _facts(text: str) -> dict[str, Any]:
+    n = _num(r"Episode (\d+) script", text, 1)
+    cast = _list(r"for the characters \(([^)]*)\)", text, _CAST[:3])
+    changes = [{"character": cast[n % len(cast)], "kind": "appearance", "value": f"patched coat from episode {n}",
+                "scene": 1}]
+    if n % 3 == 0:
+        changes.append({"character": cast[(n + 1) % len(cast)], "kind": "possession", "value": f"brass key {n}",
+                        "scene": 2})
+    return {"changes": changes}
+
+
+_HANDLERS: dict[str, Callable[[str], dict[str, Any]]] = {
+    "BibleDraft": _bible, "Outline": _outline, "ScriptDraft": _script, "Critique": _critique,
+    "ShotList": _shots, "FactChanges": _facts,
+}

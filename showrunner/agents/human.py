@@ -1,0 +1,134 @@
+"""The human agent: approval gates (``interrupt``), decisions, and the routes they choose.
+
+A gate shows its artifact (JSON) and waits for ``{"action": "approve"|"reject"|"edit", "notes": ...,
+"artifact": ...}``. An edit is validated against the artifact's pydantic schema; the CLI refuses an invalid
+edit before resuming, and should one arrive anyway the gate asks again (a second ``interrupt``) rather
+than change anything. Gates that are not active (or auto-approved) pass without waiting; in draft mode
+they never wait and the artifact goes to the review queue. Decisions are logged once, keyed by gate,
+episode and round, so a node re-run after a resume never logs twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+from pydantic import BaseModel, ValidationError
+
+from showrunner.agents.director import storyboard_of
+from showrunner.errors import BadInput
+from showrunner.memory.canon import Storyboard
+from showrunner.models import Bible, Episode
+from showrunner.pipelines.context import Context
+from showrunner.state import Gate, Review, SeriesState
+
+SCHEMAS: dict[str, type[BaseModel]] = {"bible": Bible, "script": Episode, "storyboard": Storyboard,
+                                       "final": Storyboard}
+ACTIONS = ("approve", "reject", "edit")
+
+
+def parse_decision(value: Any, gate: str) -> tuple[str, str, BaseModel | None]:
+    """Validate a resume value: (action, notes, edited artifact or None); :class:`BadInput` if invalid."""
+    if not isinstance(value, dict) or value.get("action") not in ACTIONS:
+        raise BadInput(f"a decision needs an action: one of {', '.join(ACTIONS)}")
+    action, notes = value["action"], " ".join(str(value.get("notes") or "").split())[:4000]
+    if action == "reject" and not notes:
+        raise BadInput("reject needs --notes saying what to change")
+    if action != "edit":
+        return action, notes, None
+    try:
+        edited = SCHEMAS[gate].model_validate(value.get("artifact"))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "artifact"
+        raise BadInput(f"invalid {SCHEMAS[gate].__name__} at {where}: {err['msg']}; nothing changed") from exc
+    return action, notes, edited
+
+
+def _review(state: SeriesState, ctx: Context, gate: Gate, artifact: BaseModel,
+            extra: dict[str, Any] | None = None) -> tuple[Review, BaseModel]:
+    n = 0 if gate == "bible" else state["episode"]
+    rnd = sum(1 for d in state.get("decisions") or [] if d.get("gate") == gate and d.get("episode") == n)
+    payload = {"gate": gate, "episode": n, "round": rnd, "schema": SCHEMAS[gate].__name__,
+               "artifact": artifact.model_dump(mode="json"), **(extra or {})}
+    if ctx.mode == "draft":
+        ctx.save_draft(n, gate, payload)
+        return Review(gate=gate, episode=n, action="approve", notes="", auto=True), artifact
+    auto = not ctx.gate_interrupts(gate)
+    value: Any = {"action": "approve"} if auto else interrupt(payload)
+    for _ in range(20):
+        try:
+            action, notes, edited = parse_decision(value, gate)
+            break
+        except BadInput as exc:
+            value = interrupt({**payload, "error": str(exc)})
+    else:  # pragma: no cover - a client resuming with garbage twenty times
+        raise BadInput("too many invalid decisions; run 'showrunner review' and try again")
+    review = Review(gate=gate, episode=n, action=action, notes=notes, auto=auto)  # type: ignore[typeddict-item]
+    ctx.log_decision({"key": f"{gate}:{n}:{rnd}", **review})
+    return review, edited if edited is not None else artifact
+
+
+def _update(review: Review, **fields: Any) -> dict[str, Any]:
+    return {"review": review, "decisions": [dict(review)], **fields}
+
+
+def review_bible(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
+    assert state["bible"] is not None
+    review, art = _review(state, runtime.context, "bible", state["bible"])
+    if review["action"] == "reject":
+        return _update(review, bible_notes=[*(state.get("bible_notes") or []), review["notes"]])
+    return _update(review, bible=art)
+
+
+def review_script(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
+    assert state["script"] is not None
+    review, art = _review(state, runtime.context, "script", state["script"],
+                          {"critique": _dump(state.get("critique")),
+                           "continuity": [i.model_dump(mode="json") for i in state.get("continuity") or []]})
+    if review["action"] == "reject":
+        return _update(review, script_notes=[*(state.get("script_notes") or []), review["notes"]])
+    assert isinstance(art, Episode)
+    return _update(review, script=art.model_copy(update={"number": state["episode"]}))
+
+
+def review_storyboard(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
+    review, art = _review(state, runtime.context, "storyboard", storyboard_of(state))
+    if review["action"] == "reject":
+        return _update(review, storyboard_notes=[*(state.get("storyboard_notes") or []), review["notes"]])
+    assert isinstance(art, Storyboard)
+    return _update(review, shots=art.shots)
+
+
+def review_final(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
+    review, art = _review(state, runtime.context, "final", storyboard_of(state),
+                          {"render": state.get("render") or {}})
+    if review["action"] == "reject":
+        return _update(review, storyboard_notes=[*(state.get("storyboard_notes") or []), review["notes"]])
+    assert isinstance(art, Storyboard)
+    return _update(review, shots=art.shots)
+
+
+def _dump(model: BaseModel | None) -> dict[str, Any] | None:
+    return None if model is None else model.model_dump(mode="json")
+
+
+def _rejected(state: SeriesState) -> bool:
+    return (state.get("review") or {}).get("action") == "reject"
+
+
+def route_after_bible(state: SeriesState) -> Literal["write_bible", "commit_bible"]:
+    return "write_bible" if _rejected(state) else "commit_bible"
+
+
+def route_after_script(state: SeriesState) -> Literal["revise_script", "plan_storyboard"]:
+    return "revise_script" if _rejected(state) else "plan_storyboard"
+
+
+def route_after_storyboard(state: SeriesState) -> Literal["plan_storyboard", "render_episode"]:
+    return "plan_storyboard" if _rejected(state) else "render_episode"
+
+
+def route_after_final(state: SeriesState) -> Literal["plan_storyboard", "extract_facts"]:
+    return "plan_storyboard" if _rejected(state) else "extract_facts"

@@ -1,0 +1,95 @@
+"""The writer agent: bible, outline, script and revisions (graph nodes).
+
+Every node takes the typed state and the runtime context and returns a partial update. Model output is
+sanitised through :mod:`showrunner.agents.drafts`; reviewer and critic notes are passed into the
+redraft prompt verbatim (fenced as data).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from showrunner.agents.common import cast_of, context_text, header, places_of, recall, script_text
+from showrunner.agents.drafts import BibleDraft, ScriptDraft, bible_from_draft, clip, scenes_from_draft
+from showrunner.models import Bible, Episode, Outline, Severity
+from showrunner.pipelines.context import Context
+from showrunner.prompts import render
+from showrunner.state import SeriesState, usage_record
+
+
+def write_bible(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
+    ctx = runtime.context
+    n = state["episodes_total"]
+    prompt = render("writer/bible", premise=state["premise"], episodes=n, notes=state.get("bible_notes") or [],
+                    max_characters=5, max_locations=4)
+    gen = ctx.generate(prompt, BibleDraft, episode=0, node="write_bible")
+    bible = bible_from_draft(gen.value, premise=state["premise"], episodes=n)
+    return {"bible": bible, "usage": [usage_record(gen.usage, episode=0, node="write_bible")]}
+
+
+def _logline(bible: Bible, n: int) -> tuple[str, str]:
+    for e in bible.episodes:
+        if e.number == n:
+            return e.title, e.logline
+    return f"Episode {n}", "The story continues."
+
+
+def write_outline(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
+    ctx, bible, n = runtime.context, state["bible"], state["episode"]
+    assert bible is not None
+    title, logline = _logline(bible, n)
+    pack = recall(ctx, episode=n, query=logline)
+    prompt = render("writer/outline", header=header(bible), context=context_text(pack), episode=n,
+                    total=state["episodes_total"], title=title, logline=logline)
+    gen = ctx.generate(prompt, Outline, episode=n, node="write_outline")
+    o = gen.value
+    outline = Outline(title=clip(o.title, 200) or title, logline=clip(o.logline) or logline,
+                      beats=[clip(b, 300) for b in o.beats if clip(b)][:6] or [logline])
+    return {"outline": outline, "usage": [usage_record(gen.usage, episode=n, node="write_outline")]}
+
+
+def _names(bible: Bible) -> tuple[list[str], list[str]]:
+    return [c.name for c in bible.characters], [x.name for x in bible.locations]
+
+
+def write_script(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
+    ctx, bible, n, outline = runtime.context, state["bible"], state["episode"], state["outline"]
+    assert bible is not None and outline is not None
+    chars, locs = _names(bible)
+    pack = recall(ctx, episode=n, query=" ".join([outline.logline, *outline.beats]))
+    prompt = render("writer/script", header=header(bible), context=context_text(pack), episode=n,
+                    outline=outline, characters=chars, locations=locs, max_scenes=ctx.max_scenes,
+                    notes=state.get("script_notes") or [])
+    gen = ctx.generate(prompt, ScriptDraft, episode=n, node="write_script")
+    script = Episode(number=n, title=outline.title, logline=outline.logline, beats=outline.beats,
+                     scenes=scenes_from_draft(gen.value, bible, max_scenes=ctx.max_scenes))
+    return {"script": script, "usage": [usage_record(gen.usage, episode=n, node="write_script")]}
+
+
+def revision_notes(state: SeriesState) -> list[str]:
+    """Reviewer notes first, then the critic's notes, then continuity errors with their fixes."""
+    notes = list(state.get("script_notes") or [])
+    crit = state.get("critique")
+    if crit is not None:
+        notes.extend(crit.notes)
+    for issue in state.get("continuity") or []:
+        if issue.severity == Severity.error:
+            fix = f" Fix: {issue.suggestion}" if issue.suggestion else ""
+            notes.append(f"Continuity (scene {issue.scene}): {issue.message}.{fix}")
+    return [clip(x, 400) for x in notes if clip(x)][:8] or ["Tighten the pacing and sharpen the ending hook."]
+
+
+def revise_script(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
+    ctx, bible, n, script = runtime.context, state["bible"], state["episode"], state["script"]
+    assert bible is not None and script is not None
+    chars, locs = _names(bible)
+    pack = recall(ctx, episode=n, characters=cast_of(script), locations=places_of(script), query=script.logline)
+    prompt = render("writer/revise", header=header(bible), context=context_text(pack), episode=n,
+                    script=script_text(script), notes=revision_notes(state), characters=chars, locations=locs,
+                    max_scenes=ctx.max_scenes)
+    gen = ctx.generate(prompt, ScriptDraft, episode=n, node="revise_script")
+    revised = script.model_copy(update={"scenes": scenes_from_draft(gen.value, bible, max_scenes=ctx.max_scenes)})
+    return {"script": revised, "revisions": state.get("revisions", 0) + 1, "critique": None,
+            "usage": [usage_record(gen.usage, episode=n, node="revise_script")]}

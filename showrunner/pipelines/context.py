@@ -1,0 +1,108 @@
+"""The graph's runtime context: every service a node may use, injected per run (``Runtime[Context]``).
+
+The same compiled graph runs with the local, OpenAI-compatible or scripted LLM, a real or test memory,
+and in two modes:
+
+* ``interactive`` — gates in ``gates`` interrupt for a person (unless auto-approved) and approved work is
+  committed to the canon files and the memory's ``canon`` space;
+* ``draft`` (nightly) — gates never interrupt, approved-looking work goes to ``<project>/drafts/`` and the
+  memory's ``draft`` space, retrieval includes earlier drafts, and the canon is never written.
+
+All LLM calls go through :meth:`Context.generate`, the one place where calls are tagged with episode
+and node and passed through ``meter`` (``showrunner.pipelines.ledger.meter_for``), which writes each call
+to the project's ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from showrunner.config import Settings
+from showrunner.llm.base import Generation, Prompt, StructuredLLM, T
+from showrunner.memory.base import MemoryStore
+from showrunner.memory.canon import Canon
+from showrunner.models import Shot
+from showrunner.pipelines.project import append_jsonl, atomic_write
+
+Mode = Literal["interactive", "draft"]
+RenderHook = Callable[..., dict[str, Any]]
+Meter = Callable[[StructuredLLM, dict[str, Any]], StructuredLLM]
+Progress = Callable[[str, dict[str, Any]], None]
+
+
+def noop_render(*, episode: int, shots: list[Shot], mode: Mode = "interactive") -> dict[str, Any]:
+    """Default render hook until the render pipeline is wired: renders nothing and says so."""
+    return {"rendered": False, "episode": episode, "shots": len(shots), "reason": "no render hook configured"}
+
+
+def no_meter(llm: StructuredLLM, tags: dict[str, Any]) -> StructuredLLM:
+    return llm
+
+
+def quiet(event: str, data: dict[str, Any]) -> None:
+    return None
+
+
+@dataclass
+class Context:
+    """Services and switches for one run of the showrunner graph."""
+
+    llm: StructuredLLM
+    memory: MemoryStore
+    canon: Canon
+    settings: Settings = field(default_factory=Settings)
+    root: Path | None = None
+    mode: Mode = "interactive"
+    auto_approve: frozenset[str] = frozenset()
+    render: RenderHook = noop_render
+    meter: Meter = no_meter
+    progress: Progress = quiet
+    budget_tokens: int = 500
+    max_scenes: int = 4
+    max_shots_per_scene: int = 3
+
+    # ---- LLM
+    def generate(self, prompt: Prompt, schema: type[T], **tags: Any) -> Generation[T]:
+        """Call the LLM with tags (episode, node, scene); a metered LLM writes them to the ledger."""
+        self.progress("llm", {"prompt": prompt.id, **tags})
+        if self.mode == "draft":
+            tags["draft"] = True
+        return self.meter(self.llm, tags).generate(prompt, schema)
+
+    # ---- gates
+    def gate_interrupts(self, gate: str) -> bool:
+        """True when ``gate`` must wait for a person in this run."""
+        if self.mode == "draft":
+            return False
+        active = set(self.settings.gates) - set(self.auto_approve)
+        return "all" not in self.auto_approve and gate in active
+
+    @property
+    def include_drafts(self) -> bool:
+        return self.mode == "draft"
+
+    # ---- files
+    def drafts_dir(self, episode: int) -> Path | None:
+        return None if self.root is None else self.root / "drafts" / f"ep-{episode:03d}"
+
+    def save_draft(self, episode: int, name: str, data: Any) -> None:
+        """Write a draft artifact (idempotent: same content, same bytes)."""
+        folder = self.drafts_dir(episode)
+        if folder is not None:
+            atomic_write(folder / f"{name}.json", json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+    def log_decision(self, record: dict[str, Any]) -> None:
+        """Append a gate decision to logs/decisions.jsonl once (records carry a unique ``key``)."""
+        if self.root is None:
+            return
+        path = self.root / "logs" / "decisions.jsonl"
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if f'"key": "{record["key"]}"' in line:
+                    return
+        append_jsonl(path, {"time": time.time(), **record})

@@ -1,0 +1,235 @@
+"""Drivers the CLI calls: create a series, run it to the next gate, answer a gate, report status.
+
+One LangGraph thread per series (``project.thread_id``) checkpointed in ``state/checkpoints.sqlite``
+(or PostgreSQL when ``settings.database_url`` is set) with ``durability="sync"``: a kill -9 loses at most
+the step in flight. Every run holds the project lock.
+
+Nightly seam: :func:`draft_episode` runs the episode part of the same graph in ``draft`` mode for one
+episode on its own thread: gates never wait, artifacts land in ``<project>/drafts/ep-NNN/`` and the
+memory's ``draft`` space, the canon is never written. ``notes`` carries a reviewer's notes into the redraft.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.types import Command
+
+from showrunner.config import Settings, load_settings
+from showrunner.errors import BadInput, ProjectError, ServiceError
+from showrunner.graph import build_graph, serializer
+from showrunner.memory.canon import Canon
+from showrunner.pipelines.context import Context, Mode, Progress, quiet
+from showrunner.pipelines.project import Project
+from showrunner.state import GATES, SeriesState
+
+MAX_PREMISE_BYTES = 100_000
+MAX_EPISODES = 200
+
+
+def check_premise(premise: str) -> str:
+    """The premise, stripped; :class:`BadInput` when empty, too long or not valid text."""
+    try:
+        raw = premise.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput("the premise is not valid UTF-8 text; save it as UTF-8 and pass --premise-file") from None
+    if len(raw) > MAX_PREMISE_BYTES:
+        raise BadInput(f"the premise is {len(raw) // 1000} kB; keep it under {MAX_PREMISE_BYTES // 1000} kB")
+    text = premise.strip()
+    if not text or "\x00" in text:
+        raise BadInput("the premise is empty; describe the series in a sentence or more")
+    return text
+
+
+def check_episodes(n: int) -> int:
+    if not 1 <= n <= MAX_EPISODES:
+        raise BadInput(f"--episodes must be between 1 and {MAX_EPISODES}, got {n}")
+    return n
+
+
+def parse_gates(spec: str | None) -> frozenset[str]:
+    """``--auto-approve`` value: 'all', 'none' or a comma list of gate names."""
+    if not spec or spec.strip().lower() == "none":
+        return frozenset()
+    names = {s.strip().lower() for s in spec.split(",") if s.strip()}
+    if "all" in names:
+        return frozenset({"all"})
+    bad = names - set(GATES)
+    if bad:
+        raise BadInput(f"unknown gate {sorted(bad)[0]!r} in --auto-approve; use all, none or {', '.join(GATES)}")
+    return frozenset(names)
+
+
+@contextmanager
+def open_saver(project: Project, settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:
+    """The checkpointer: PostgreSQL when configured (optional extra), else SQLite in the project."""
+    if settings.database_url:
+        try:
+            from langgraph.checkpoint.postgres import PostgresSaver  # type: ignore[import-not-found]
+        except ImportError:
+            raise BadInput("database_url is set but the postgres extra is missing; "
+                           "pip install 'showrunner[postgres]'") from None
+        with PostgresSaver.from_conn_string(settings.database_url) as pg:
+            pg.serde = serializer()
+            pg.setup()
+            yield pg
+        return
+    project.checkpoints.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(project.checkpoints, check_same_thread=False)
+    try:
+        yield SqliteSaver(conn, serde=serializer())
+    finally:
+        conn.close()
+
+
+def build_context(project: Project, settings: Settings, *, mode: Mode = "interactive",
+                  auto_approve: frozenset[str] = frozenset(), llm: Any = None, memory: Any = None,
+                  progress: Progress = quiet, **extra: Any) -> Context:
+    """Services for a run: the provider from settings, metered into the project's ledger, and the memory."""
+    from showrunner.pipelines.ledger import meter_for, project_ledger
+
+    if llm is None:
+        from showrunner.llm import get_llm
+
+        llm = get_llm(settings)
+    if memory is None:
+        from showrunner.memory import open_memory
+
+        memory = open_memory(project, settings)
+    meter = meter_for(project_ledger(project.root, settings.prices), **({"draft": True} if mode == "draft" else {}))
+    return Context(llm=llm, memory=memory, canon=Canon(project.canon_dir), settings=settings, root=project.root,
+                   mode=mode, auto_approve=auto_approve, meter=meter, progress=progress, **extra)
+
+
+def _config(thread: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": thread}, "recursion_limit": 10_000}
+
+
+def run(project: Project, ctx: Context, payload: Any, *, thread: str | None = None) -> dict[str, Any]:
+    """Invoke the graph on the project's thread until it ends or waits at a gate; returns the outcome."""
+    cfg = _config(thread or project.thread_id)
+    with open_saver(project, ctx.settings) as saver:
+        graph = build_graph(saver)
+        graph.invoke(payload, cfg, context=ctx, durability="sync")
+        return outcome(graph.get_state(cfg))
+
+
+def outcome(snapshot: Any) -> dict[str, Any]:
+    waiting = [i.value for t in snapshot.tasks for i in t.interrupts]
+    values: SeriesState = snapshot.values
+    return {"status": "waiting" if waiting else ("done" if not snapshot.next else "stopped"),
+            "pending": waiting[0] if waiting else None, "completed": sorted(set(values.get("completed") or []))}
+
+
+def new_series(root: Path, premise: str, episodes: int, *, auto_approve: frozenset[str] = frozenset(),
+               progress: Progress = quiet, llm: Any = None, **overrides: Any) -> tuple[Project, dict[str, Any]]:
+    """Create the project and run until the first active gate (or the end with auto-approval)."""
+    premise, episodes = check_premise(premise), check_episodes(episodes)
+    root = root.expanduser().resolve()
+    existed = root.is_dir()
+    project = Project.create(root, premise=premise, episodes=episodes, auto_approve=sorted(auto_approve))
+    try:
+        settings = load_settings(project.root, **overrides)
+        with project.lock("showrunner new"):
+            ctx = build_context(project, settings, auto_approve=auto_approve, llm=llm, progress=progress)
+            state: SeriesState = {"premise": premise, "episodes_total": episodes, "first_episode": 1,
+                                  "last_episode": episodes, "bible": None, "completed": []}
+            result = run(project, ctx, state)
+    except BaseException:
+        if not _has_checkpoint(project):
+            _remove(project.root, keep_root=existed)
+        raise
+    return project, result
+
+
+def _has_checkpoint(project: Project) -> bool:
+    if not project.checkpoints.is_file():
+        return False
+    try:
+        with sqlite3.connect(project.checkpoints) as conn:
+            return bool(conn.execute("select count(*) from checkpoints").fetchone()[0])
+    except sqlite3.Error:
+        return False
+
+
+def _remove(root: Path, *, keep_root: bool) -> None:
+    if keep_root:
+        for child in root.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def open_series(root: Path) -> tuple[Project, frozenset[str]]:
+    project = Project.open(root)
+    return project, frozenset(project.meta().get("auto_approve") or [])
+
+
+def continue_series(root: Path, decision: dict[str, Any] | None = None, *, progress: Progress = quiet,
+                    llm: Any = None, **overrides: Any) -> dict[str, Any]:
+    """Answer the pending gate with ``decision`` (validated first) or, without one, continue after a crash."""
+    from showrunner.agents.human import parse_decision
+
+    project, auto = open_series(root)
+    settings = load_settings(project.root, **overrides)
+    with project.lock("showrunner resume"):
+        pend = pending(project, settings)
+        if decision is not None:
+            if pend is None:
+                raise ProjectError("nothing is waiting for a decision; see 'showrunner status'")
+            parse_decision(decision, pend["gate"])  # an invalid edit is refused here, before resuming
+        ctx = build_context(project, settings, auto_approve=auto, llm=llm, progress=progress)
+        return run(project, ctx, Command(resume=decision) if decision is not None else None)
+
+
+def snapshot(project: Project, settings: Settings | None = None, thread: str | None = None) -> Any:
+    settings = settings or load_settings(project.root)
+    if not settings.database_url and not project.checkpoints.is_file():
+        raise ProjectError(f"{project.root} has no run state yet; start it with 'showrunner resume'")
+    with open_saver(project, settings) as saver:
+        return build_graph(saver).get_state(_config(thread or project.thread_id))
+
+
+def pending(project: Project, settings: Settings | None = None) -> dict[str, Any] | None:
+    """The payload of the gate the series waits at, or None."""
+    return outcome(snapshot(project, settings))["pending"]
+
+
+def draft_episode(project: Project, settings: Settings, episode: int, *, notes: list[str] | None = None,
+                  fresh: bool = False, llm: Any = None, memory: Any = None, progress: Progress = quiet,
+                  **extra: Any) -> dict[str, Any]:
+    """Draft episode ``episode`` unattended (nightly). The caller holds the project lock.
+
+    Resumes the episode's draft thread if it was interrupted; ``fresh=True`` discards it first (a
+    redraft after a rejection, with the reviewer's ``notes``). Returns the outcome and the draft folder.
+    """
+    canon = Canon(project.canon_dir)
+    if not canon.has_bible():
+        raise ProjectError("draft episodes need an approved bible; approve it with 'showrunner approve'")
+    thread = f"{project.thread_id}-draft-{episode:03d}"
+    ctx = build_context(project, settings, mode="draft", llm=llm, memory=memory, progress=progress, **extra)
+    cfg = _config(thread)
+    with open_saver(project, settings) as saver:
+        if fresh:
+            saver.delete_thread(thread)
+        graph = build_graph(saver)
+        started = bool(graph.get_state(cfg).values)
+        meta = project.meta()
+        state: SeriesState = {"premise": meta.get("premise", ""), "bible": canon.bible(), "completed": [],
+                              "episodes_total": max(int(meta.get("episodes", episode)), episode),
+                              "first_episode": episode, "last_episode": episode,
+                              "episode_notes": {str(episode): list(notes or [])}}
+        try:
+            graph.invoke(None if started else state, cfg, context=ctx, durability="sync")
+        except OSError as exc:
+            raise ServiceError(f"drafting episode {episode} failed: {exc}; state is saved, run again") from exc
+        out = outcome(graph.get_state(cfg))
+    return {**out, "episode": episode, "thread": thread, "drafts": str(ctx.drafts_dir(episode))}
