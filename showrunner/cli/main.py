@@ -20,7 +20,7 @@ app = typer.Typer(
 def _register() -> None:
     from showrunner.cli import common  # noqa: F401  (shared options)
 
-    for name in ("doctor", "series", "canon", "render", "nightly", "prompts"):
+    for name in ("doctor", "series", "canon", "render", "nightly", "prompts", "check"):
         module = __import__(f"showrunner.cli.{name}", fromlist=["register"])
         module.register(app)
 
@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a :class:`ShowrunnerError` prints one line to stderr and exits with its code."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)  # click returns typer.Exit's code here
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except ShowrunnerError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(err.code)
