@@ -74,6 +74,11 @@ class Settings(BaseModel):
     image_model: str | None = Field(None, description="Local path or id of a diffusers text-to-image model.")
     video_model: str | None = Field(None, description="Local path or id of a diffusers image-to-video model.")
     ip_adapter: str | None = Field(None, description="Local path of IP-Adapter weights for references.")
+    controlnet: str | None = Field(None, description="Local path or id of a ControlNet; keyframes are then "
+                                                     "conditioned on the storyboard panel's layout.")
+    c2pa_cert: str | None = Field(None, description="PEM certificate chain (signer first) for C2PA manifests; "
+                                                    "default: a local CA created in <project>/provenance.")
+    c2pa_key: str | None = Field(None, description="PEM private key matching c2pa_cert.")
     device: str = Field("auto", description="'auto', 'cpu', 'cuda', 'cuda:1' ...")
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     revision_limit: int = Field(2, ge=0, le=10, description="Critic-driven rewrites per script, at most.")
@@ -107,6 +112,9 @@ ENV: dict[str, str] = {
     "SHOWRUNNER_IMAGE_MODEL": "image_model",
     "SHOWRUNNER_VIDEO_MODEL": "video_model",
     "SHOWRUNNER_IP_ADAPTER": "ip_adapter",
+    "SHOWRUNNER_CONTROLNET": "controlnet",
+    "SHOWRUNNER_C2PA_CERT": "c2pa_cert",
+    "SHOWRUNNER_C2PA_KEY": "c2pa_key",
     "SHOWRUNNER_DEVICE": "device",
     "SHOWRUNNER_DTYPE": "dtype",
     "SHOWRUNNER_REVISION_LIMIT": "revision_limit",

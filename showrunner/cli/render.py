@@ -1,9 +1,106 @@
-"""CLI command group (being built)."""
+"""``showrunner render``, ``showrunner shot replace`` and ``showrunner verify``.
+
+Commands parse arguments and call :mod:`showrunner.pipelines.render`; the diffusion stack is imported
+only by the diffusers backends, so ``render --preset preview`` and ``verify`` never load torch.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from showrunner.cli.common import JsonOpt, PresetOpt, ProjectOpt, emit
+
+shot_app = typer.Typer(help="Work on single shots of an approved storyboard.", no_args_is_help=True)
+
+EpisodeOpt = Annotated[int, typer.Option("--episode", "-e", min=1, help="Episode number.")]
+AspectOpt = Annotated[str, typer.Option("--aspect", help="16:9 (landscape) or 9:16 (vertical).")]
+
+
+def render_cmd(
+    episode: EpisodeOpt,
+    shot: Annotated[str | None, typer.Option("--shot", help="Render only this shot id.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-render even when cached.")] = False,
+    preset: PresetOpt = None,
+    aspect: AspectOpt = "16:9",
+    burn_subs: Annotated[bool, typer.Option("--burn-subs", help="Also burn subtitles into the picture.")] = False,
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Render the approved storyboard of an episode: keyframes, clips, the cut, subtitles and exports."""
+    from showrunner.config import load_settings
+    from showrunner.pipelines.project import Project
+    from showrunner.pipelines.render import render_episode
+
+    proj = Project.open(project)
+    settings = load_settings(proj.root, preset=preset)
+
+    def progress(event: dict[str, Any]) -> None:
+        if not as_json:
+            print(f"  {event['stage']} {event['shot']}: {event['status']}", file=sys.stderr)
+
+    with proj.lock("render"):
+        report = render_episode(proj, settings, episode, shot_id=shot, force=force, progress=progress,
+                                aspect=aspect, burn_subtitles=burn_subs)
+    lines = [f"episode {episode}: {report.rendered} rendered, {report.reused} reused"
+             + (f", {report.human} human" if report.human else "")
+             + (f"; clips {report.clips_rendered} rendered, {report.clips_reused} reused" if report.video_backend
+                else "")
+             + f"; cut {'rebuilt' if report.cut_rendered else 'unchanged'} ({report.seconds:.1f}s)"]
+    lines += [f"  {k}: {v}" for k, v in report.outputs.items()]
+    if not report.outputs:
+        lines.append("  cut not assembled: some shots have no frame yet (render without --shot)")
+    emit(report.model_dump(mode="json"), as_json, "\n".join(lines))
+
+
+@shot_app.command("replace")
+def replace_cmd(
+    image: Annotated[Path, typer.Argument(help="Your frame (PNG or JPEG).")],
+    episode: EpisodeOpt,
+    shot: Annotated[str, typer.Option("--shot", help="Shot id to replace.")],
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Use your own image as a shot's frame (recorded as human-supplied; the next render re-cuts)."""
+    from showrunner.config import load_settings
+    from showrunner.pipelines.overrides import replace_shot
+    from showrunner.pipelines.project import Project
+
+    proj = Project.open(project)
+    with proj.lock("shot replace"):
+        record = replace_shot(proj, load_settings(proj.root), episode, shot, image)
+    emit(record, as_json, f"shot {shot} of episode {episode} now uses {image} (stored as {record['frame']}); "
+                          f"run 'showrunner render --episode {episode}' to re-cut")
+
+
+def verify_cmd(
+    file: Annotated[Path, typer.Argument(help="A rendered image or video.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a file's C2PA manifest: valid or not, AI-generated label, signer; exit 1 when invalid or missing."""
+    from showrunner.pipelines.provenance import verify
+
+    result = verify(file)
+    if result["valid"]:
+        human = (f"{file}: valid C2PA manifest ({result['validation_state']}), signed by {result['signer']}, "
+                 f"{'AI-generated' if result['ai_generated'] else result['digital_source_type']}")
+    elif result["manifest"]:
+        human = f"{file}: INVALID C2PA manifest ({', '.join(map(str, result['failures'])) or 'failed'})"
+    else:
+        human = f"{file}: no C2PA manifest ({result.get('error', 'none found')})"
+    side = result.get("sidecar")
+    if side and not as_json:
+        human += "\n  " + ", ".join(f"{k}={v}" for k, v in side.items() if k != "references")[:300]
+    emit(result, as_json, human)
+    if not result["valid"]:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to ``app``."""
+    """Add ``render``, ``shot`` and ``verify`` to ``app``."""
+    app.command("render")(render_cmd)
+    app.command("verify")(verify_cmd)
+    app.add_typer(shot_app, name="shot")

@@ -1,0 +1,247 @@
+"""Render an episode: keyframes, clips and the cut, from a content-addressed cache.
+
+``render_episode`` renders only what is missing. Keyframes live at ``renders/frames/<k[:2]>/<k>.png``
+(``k`` = hash of every input, see :mod:`render_jobs`), clips at ``renders/clips/...mp4``; each file is
+C2PA-signed and has a JSON sidecar, written atomically as soon as its batch finishes, so a crash loses
+only the batch in flight. The cut (mp4 with soft subtitles, SRT, contact sheet, OTIO, story.json) is
+keyed by the keys of its shots and lives in ``renders/ep-NNN/``; ``render.json`` there maps shot ids to
+paths. Re-running a finished episode renders nothing; editing one shot re-renders that shot, its clip
+and the cut.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from PIL import Image
+from pydantic import BaseModel, Field
+
+from showrunner.config import Settings
+from showrunner.errors import BadInput, ProjectError
+from showrunner.memory.canon import Canon
+from showrunner.models import Bible, Episode, Shot
+from showrunner.pipelines import render_jobs as rj
+from showrunner.pipelines.cut import build_cut, episode_dir, read_state, write_state
+from showrunner.pipelines.overrides import load_overrides
+from showrunner.pipelines.project import Project, append_jsonl
+from showrunner.pipelines.provenance import Provenance
+from showrunner.tools.base import Backend, RenderJob, get_backend
+
+Aspect = Literal["16:9", "9:16"]
+Progress = Callable[[dict[str, Any]], None]
+__all__ = ["RenderReport", "ShotRecord", "episode_dir", "read_state", "render_episode", "write_state"]
+
+
+class ShotRecord(BaseModel):
+    """What happened to one shot in this run."""
+
+    id: str
+    status: Literal["rendered", "reused", "human", "skipped"]
+    frame: str | None = None
+    frame_key: str | None = None
+    clip: str | None = None
+    clip_status: Literal["rendered", "reused", "none"] = "none"
+    seconds: float = 0.0
+    gpu_seconds: float = 0.0
+
+
+class RenderReport(BaseModel):
+    """Counts and paths of one ``render_episode`` call (what ``showrunner render --json`` prints)."""
+
+    episode: int
+    preset: str
+    backend: str
+    video_backend: str | None
+    aspect: str
+    rendered: int = Field(0, description="Keyframes rendered in this run.")
+    reused: int = Field(0, description="Keyframes found in the cache.")
+    human: int = Field(0, description="Shots using a human-supplied frame.")
+    clips_rendered: int = 0
+    clips_reused: int = 0
+    cut_rendered: bool = False
+    outputs: dict[str, str] = Field(default_factory=dict)
+    shots: list[ShotRecord] = Field(default_factory=list)
+    seconds: float = 0.0
+
+
+def frame_size(settings: Settings, aspect: str) -> tuple[int, int]:
+    if aspect not in ("16:9", "9:16"):
+        raise BadInput(f"unknown aspect {aspect!r}; use 16:9 or 9:16")
+    p = settings.render
+    return (p.width, p.height) if aspect == "16:9" else (p.height, p.width)
+
+
+def _png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def render_episode(project: Project, settings: Settings, episode_no: int, *, shots: list[Shot] | None = None,
+                   shot_id: str | None = None, force: bool = False, progress: Progress | None = None,
+                   aspect: str = "16:9", burn_subtitles: bool = False, episode: Episode | None = None,
+                   bible: Bible | None = None, draft: bool = False, record: bool = True) -> RenderReport:
+    """Render what is missing for episode ``episode_no`` and (re)assemble its cut when anything changed.
+
+    ``shots``/``episode``/``bible`` default to the approved canon; the graph passes unapproved shots.
+    ``draft`` puts the cut under ``renders/drafts/`` (keyframes share the one cache); ``record`` writes a
+    ledger line per keyframe and clip (off when the caller meters the whole call itself).
+    """
+    t0 = time.perf_counter()
+    canon = Canon(project.canon_dir)
+    bible = bible or canon.bible()
+    episode = episode or canon.episode(episode_no)
+    if shots is None:
+        shots = canon.storyboard(episode_no)
+        if shots is None:
+            raise ProjectError(f"episode {episode_no} has no approved storyboard; approve one first")
+    if not shots:
+        raise ProjectError(f"episode {episode_no}'s storyboard has no shots")
+    width, height = frame_size(settings, aspect)
+    preset = settings.render
+    image = get_backend(preset.image_backend, settings, kind="image")
+    video = get_backend(preset.video_backend, settings, kind="video") if preset.video_backend else None
+    jobs = rj.build_jobs(bible, episode, episode_no, shots, width=width, height=height, steps=preset.steps,
+                         fps=preset.fps)
+    ids = [j.shot.id for j in jobs]
+    if shot_id is not None and shot_id not in ids:
+        raise BadInput(f"episode {episode_no} has no shot {shot_id!r}; shots: {', '.join(ids)}")
+    selected = set(ids) if shot_id is None else {shot_id}
+    if getattr(image, "uses_references", False):
+        from showrunner.tools.refsheet import ensure_references
+
+        refs = ensure_references(project, settings, image, [c for j in jobs for c in j.characters])
+        for j in jobs:
+            j.references = {c.id: refs[c.id] for c in j.characters if c.id in refs}
+    prov = Provenance.for_project(project.root, settings.c2pa_cert, settings.c2pa_key)
+    report = RenderReport(episode=episode_no, preset=preset.name, backend=image.name,
+                          video_backend=video.name if video else None, aspect=aspect)
+    ledger = project.ledger if record else None
+    records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress, ledger)
+    clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress, ledger) \
+        if video else {}
+    report.shots = [records[i] for i in ids]
+    missing = [i for i in ids if records[i].frame is None]
+    if not missing:
+        title = episode.title if episode else f"Episode {episode_no}"
+        report.outputs, report.cut_rendered = build_cut(
+            project, bible, episode_no, title, jobs, records, clips, prov, aspect=aspect, fps=preset.fps,
+            burn=burn_subtitles, force=force, identity=image.identity(), draft=draft)
+    report.seconds = round(time.perf_counter() - t0, 3)
+    return report
+
+
+def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], selected: set[str], force: bool,
+               prov: Provenance, report: RenderReport, progress: Progress | None, ledger: Path | None
+               ) -> tuple[dict[str, ShotRecord], dict[str, str]]:
+    identity = backend.identity()
+    overrides = load_overrides(project, jobs[0].episode)
+    records: dict[str, ShotRecord] = {}
+    keys: dict[str, str] = {}
+    pending: list[tuple[RenderJob, str, Path]] = []
+    for job in jobs:
+        sid = job.shot.id
+        if sid in overrides:
+            records[sid] = ShotRecord(id=sid, status="human", frame=overrides[sid]["frame"],
+                                      frame_key=overrides[sid]["sha256"])
+            keys[sid] = overrides[sid]["sha256"]
+            report.human += 1
+            continue
+        key = rj.frame_key(job, identity)
+        keys[sid] = key
+        path = rj.cache_path(project.renders_dir, "frames", key, ".png")
+        if path.is_file() and not (force and sid in selected):
+            records[sid] = ShotRecord(id=sid, status="reused", frame=str(path), frame_key=key)
+            report.reused += 1
+        elif sid in selected:
+            pending.append((job, key, path))
+        else:
+            records[sid] = ShotRecord(id=sid, status="skipped", frame_key=key)
+    batch = max(1, int(getattr(backend, "batch_size", 1)))
+    for start in range(0, len(pending), batch):
+        chunk = pending[start:start + batch]
+        t = time.perf_counter()
+        outputs = backend.render([job for job, _, _ in chunk])
+        per = (time.perf_counter() - t) / len(chunk)
+        for (job, key, path), out in zip(chunk, outputs, strict=True):
+            side = {"kind": "keyframe", "shot": job.shot.id, "episode": job.episode, "key": key,
+                    "backend": identity, "model": out.params.get("model", identity.get("model")),
+                    "params": out.params, **rj.job_spec(job)}
+            prov.write(path, _png(out.frames[0]), title=f"ep{job.episode:03d} {job.shot.id}", sidecar=side)
+            records[job.shot.id] = ShotRecord(id=job.shot.id, status="rendered", frame=str(path), frame_key=key,
+                                              seconds=round(per, 4))
+            report.rendered += 1
+            report.gpu_seconds += per if identity.get("device", "cpu").startswith("cuda") else 0.0
+            if ledger:
+                append_jsonl(ledger, {"kind": "render", "stage": "keyframe", "episode": job.episode,
+                                      "shot": job.shot.id, "backend": backend.name, "model": side["model"],
+                                      "seconds": round(per, 4), "gpu_seconds": round(report.gpu_seconds, 4),
+                                      "ts": time.time()})
+            if progress:
+                progress({"stage": "keyframe", "shot": job.shot.id, "status": "rendered"})
+    return records, keys
+
+
+def _clips(project: Project, video: Backend, jobs: list[RenderJob], frame_keys: dict[str, str],
+           records: dict[str, ShotRecord], selected: set[str], force: bool, prov: Provenance,
+           report: RenderReport, progress: Progress | None, ledger: Path | None) -> dict[str, str]:
+    from showrunner.pipelines.assemble import encode_video
+
+    identity = video.identity()
+    clips: dict[str, str] = {}
+    for job in jobs:
+        rec = records[job.shot.id]
+        if rec.frame is None:
+            continue
+        key = rj.clip_key(frame_keys[job.shot.id], job, identity)
+        path = rj.cache_path(project.renders_dir, "clips", key, ".mp4")
+        if path.is_file() and not (force and job.shot.id in selected):
+            rec.clip, rec.clip_status = str(path), "reused"
+            report.clips_reused += 1
+        elif job.shot.id in selected:
+            t = time.perf_counter()
+            with Image.open(rec.frame) as im:
+                job.init_image = im.convert("RGB")
+            out = video.render([job])[0]
+            from showrunner.pipelines.assemble import CutItem
+
+            mp4 = encode_video([CutItem(job.shot, job.shot.duration, frames=out.frames)], job.fps,
+                               (job.width, job.height))
+            side = {"kind": "clip", "shot": job.shot.id, "episode": job.episode, "key": key, "frame": rec.frame,
+                    "backend": identity, "model": identity.get("model"), "params": out.params,
+                    "prompt": job.prompt, "seed": job.seed}
+            prov.write(path, mp4, title=f"ep{job.episode:03d} {job.shot.id} clip", sidecar=side)
+            rec.clip, rec.clip_status = str(path), "rendered"
+            report.clips_rendered += 1
+            took = time.perf_counter() - t
+            gpu = took if identity.get("device", "cpu").startswith("cuda") else 0.0
+            report.gpu_seconds += gpu
+            if ledger:
+                append_jsonl(ledger, {"kind": "render", "stage": "clip", "episode": job.episode,
+                                      "shot": job.shot.id, "backend": video.name, "model": identity.get("model"),
+                                      "seconds": round(took, 4), "gpu_seconds": round(gpu, 4), "ts": time.time()})
+            if progress:
+                progress({"stage": "clip", "shot": job.shot.id, "status": "rendered"})
+        if rec.clip:
+            clips[job.shot.id] = rec.clip
+    return clips
+
+
+
+def render_hook(project: Project, settings: Settings) -> Callable[..., dict[str, Any]]:
+    """The graph's render node hook: ``hook(episode=, shots=, mode=)`` -> a summary dict.
+
+    Draft runs (nightly) put their cut under ``renders/drafts/``; the caller meters the call, so no ledger
+    lines are written here.
+    """
+
+    def hook(*, episode: int, shots: list[Shot], mode: str = "interactive", **_: Any) -> dict[str, Any]:
+        report = render_episode(project, settings, episode, shots=shots, draft=mode == "draft", record=False)
+        return {**report.model_dump(mode="json"), "rendered": report.rendered + report.clips_rendered > 0
+                or report.cut_rendered, "keyframes_rendered": report.rendered}
+
+    return hook
