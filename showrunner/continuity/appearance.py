@@ -123,7 +123,7 @@ def check_appearance(view: CanonView, ep: Episode, scene: Scene, narrative: list
             for facts, cues, code in ((marks, MARK_NOUNS, "fixed_appearance_contradiction"),
                                       (injuries, INJURY_NOUNS, "current_appearance_contradiction")):
                 fact = _side_conflict(facts, side, part) if near & cues else None
-                if fact and set(norm(fact.object).split()) & near & cues:
+                if fact and (code.startswith("current") or set(norm(fact.object).split()) & near & cues):
                     out.append(finding(
                         code, n, scene, f"{u.where()} puts {view.people.name(who)}'s mark on the {side} {part}; "
                         f"canon: '{fact.object}'", fact=fact, unit=u,
