@@ -1,9 +1,208 @@
-"""CLI command group (being built)."""
+"""``showrunner new|status|review|approve|reject|edit|resume``: run a series through its gates.
+
+Commands parse and validate arguments, then call :mod:`showrunner.pipelines.series`; the graph and its
+services are imported inside the commands so the CLI starts fast. Long work shows a rich spinner on
+stderr (stdout stays clean for ``--json``).
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from showrunner.cli.common import JsonOpt, ProjectOpt, emit, err_console
+from showrunner.errors import BadInput, ProjectError
+
+WAITING_FOR = {"bible": "the showrunner (series bible)", "script": "the story editor (script)",
+               "storyboard": "the director (storyboard)", "final": "the showrunner (final cut)"}
+
+
+@contextmanager
+def _spinner(as_json: bool, label: str) -> Iterator[Callable[[str, dict[str, Any]], None]]:
+    if as_json or not err_console.is_terminal:
+        yield lambda event, data: None
+        return
+    with err_console.status(label) as status:
+        def progress(event: str, data: dict[str, Any]) -> None:
+            where = f"episode {data['episode']}" if data.get("episode") else "series"
+            status.update(f"{label} — {where}: {data.get('prompt', event)}")
+        yield progress
+
+
+def _say(result: dict[str, Any], project: Path, as_json: bool) -> None:
+    pend = result.get("pending")
+    if pend:
+        msg = (f"waiting at gate [bold]{pend['gate']}[/] (episode {pend['episode']}) for "
+               f"{WAITING_FOR.get(pend['gate'], 'a person')}: run 'showrunner review -p {project}', then "
+               "approve, reject --notes or edit")
+    else:
+        msg = f"{result['status']}: episodes in canon: {result['completed'] or 'none'} ({project})"
+    emit({"project": str(project), **result}, as_json, msg)
+
+
+def _read_premise(premise: str | None, premise_file: Path | None) -> str:
+    from showrunner.pipelines.series import MAX_PREMISE_BYTES
+
+    if premise_file is None:
+        if premise is None:
+            raise BadInput("give the premise as an argument or with --premise-file")
+        return premise
+    try:
+        raw = premise_file.read_bytes()[: MAX_PREMISE_BYTES + 1]
+    except OSError as exc:
+        raise BadInput(f"cannot read --premise-file {premise_file}: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_PREMISE_BYTES:
+        raise BadInput(f"the premise file is over {MAX_PREMISE_BYTES // 1000} kB; shorten it")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{premise_file} is not UTF-8 text; save it as UTF-8") from None
+
+
+def new(premise: Annotated[str | None, typer.Argument(help="The series premise, one or more sentences.")] = None,
+        episodes: Annotated[int, typer.Option("--episodes", "-n", help="Number of episodes (1-200).")] = 3,
+        project: Annotated[Path | None, typer.Option("--project", "-p", help="Folder to create.")] = None,
+        auto_approve: Annotated[str | None, typer.Option(
+            "--auto-approve", help="Gates that pass without a person: all, none, or e.g. script,storyboard.")] = None,
+        premise_file: Annotated[Path | None, typer.Option("--premise-file", help="Read the premise from a file.")]
+        = None, as_json: JsonOpt = False) -> None:
+    """Create a series from a premise and run it to the first gate that needs a person."""
+    from showrunner.models import slugify
+    from showrunner.pipelines.series import check_episodes, check_premise, new_series, parse_gates
+
+    text = check_premise(_read_premise(premise, premise_file))
+    check_episodes(episodes)
+    gates = parse_gates(auto_approve)
+    root = project or Path(slugify(text[:60], fallback="series"))
+    with _spinner(as_json, "drafting") as progress:
+        proj, result = new_series(root, text, episodes, auto_approve=gates, progress=progress)
+    _say(result, proj.root, as_json)
+
+
+def _episode_rows(root: Path) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+    from showrunner.pipelines.ledger import project_ledger
+    from showrunner.pipelines.project import Project
+    from showrunner.pipelines.series import outcome, snapshot
+
+    proj = Project.open(root)
+    snap = snapshot(proj)
+    values = snap.values
+    rows: dict[int, dict[str, Any]] = {}
+    for ep, tot in project_ledger(proj.root).totals(by="episode", kind="llm").items():
+        if isinstance(ep, int):
+            rows[ep] = {"calls": tot.calls, "prompt_tokens": tot.prompt_tokens,
+                        "completion_tokens": tot.completion_tokens, "llm_seconds": round(tot.llm_seconds, 2)}
+    started, finished = values.get("started_at") or {}, values.get("finished_at") or {}
+    for key, t0 in started.items():
+        row = rows.setdefault(int(key), {})
+        row["wall_seconds"] = round(finished[key] - t0, 2) if key in finished else None
+    return {**outcome(snap), "meta": proj.meta(), "episode": values.get("episode")}, rows
+
+
+def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Progress, what waits for whom, and tokens and time per episode."""
+    out, rows = _episode_rows(project)
+    meta, pend = out.pop("meta"), out["pending"]
+    data = {"project": str(project.resolve()), "premise": meta.get("premise"), "episodes": meta.get("episodes"),
+            "status": out["status"], "completed": out["completed"],
+            "pending": None if not pend else {"gate": pend["gate"], "episode": pend["episode"],
+                                              "waiting_for": WAITING_FOR.get(pend["gate"], "a person")},
+            "per_episode": {str(k): v for k, v in sorted(rows.items())}}
+    lines = [f"{data['status']}: {len(out['completed'])}/{meta.get('episodes')} episodes approved"]
+    if pend:
+        lines.append(f"waiting at gate {pend['gate']} (episode {pend['episode']}) for {WAITING_FOR[pend['gate']]}")
+    for k, v in sorted(rows.items()):
+        lines.append(f"  episode {k}: {v.get('calls', 0)} calls, {v.get('prompt_tokens', 0)}+"
+                     f"{v.get('completion_tokens', 0)} tokens, wall {v.get('wall_seconds')} s")
+    emit(data, as_json, "\n".join(lines))
+
+
+def _pending(root: Path) -> dict[str, Any]:
+    from showrunner.pipelines.project import Project
+    from showrunner.pipelines.series import pending
+
+    pend = pending(Project.open(root))
+    if pend is None:
+        raise ProjectError("nothing is waiting for review; see 'showrunner status'")
+    return pend
+
+
+def review(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Show the artifact waiting at the current gate."""
+    from showrunner.cli.series_view import describe
+
+    pend = _pending(project)
+    emit(pend, as_json, describe(pend))
+
+
+def _decide(project: Path, decision: dict[str, Any], as_json: bool) -> None:
+    from showrunner.pipelines.series import continue_series
+
+    with _spinner(as_json, "working") as progress:
+        result = continue_series(project, decision, progress=progress)
+    _say(result, project.resolve(), as_json)
+
+
+NotesOpt = Annotated[str, typer.Option("--notes", help="What to keep or change (goes to the agent).")]
+
+
+def approve(project: ProjectOpt = Path("."), notes: NotesOpt = "", as_json: JsonOpt = False) -> None:
+    """Approve the pending artifact and continue to the next gate."""
+    _decide(project, {"action": "approve", "notes": notes}, as_json)
+
+
+def reject(notes: Annotated[str, typer.Option("--notes", help="What must change (required).")],
+           project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Send the artifact back to its agent with notes; the redraft must address them."""
+    if not notes.strip():
+        raise BadInput("reject needs --notes saying what to change")
+    _decide(project, {"action": "reject", "notes": notes}, as_json)
+
+
+def edit(project: ProjectOpt = Path("."), notes: NotesOpt = "", as_json: JsonOpt = False) -> None:
+    """Open the pending artifact as JSON in $EDITOR; a valid edit replaces it and the series continues."""
+    pend = _pending(project)
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not editor:
+        raise BadInput("set $EDITOR (e.g. EDITOR=nano) to edit the artifact")
+    fd, tmp = tempfile.mkstemp(prefix=f"showrunner-{pend['gate']}-", suffix=".json")
+    path = Path(tmp)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(pend["artifact"], f, indent=2, ensure_ascii=False)
+        if subprocess.call([*shlex.split(editor), str(path)]) != 0:
+            raise BadInput("the editor exited with an error; nothing changed")
+        try:
+            edited = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadInput(f"the edited file is not valid JSON ({exc}); nothing changed") from exc
+    finally:
+        path.unlink(missing_ok=True)
+    if edited == pend["artifact"]:
+        emit({"changed": False}, as_json, "no changes; nothing to do (use 'showrunner approve' to accept)")
+        return
+    _decide(project, {"action": "edit", "notes": notes, "artifact": edited}, as_json)
+
+
+def resume(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Continue after a crash or interruption from the last finished step."""
+    from showrunner.pipelines.series import continue_series
+
+    with _spinner(as_json, "resuming") as progress:
+        result = continue_series(project, None, progress=progress)
+    _say(result, project.resolve(), as_json)
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to ``app``."""
+    for fn in (new, status, review, approve, reject, edit, resume):
+        app.command(fn.__name__)(fn)
