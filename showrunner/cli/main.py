@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # click usage errors
         import click
 
-        if isinstance(exc, click.ClickException):
+        # typer >= 0.16 vendors click (typer._click): match its usage errors by shape, not class
+        if isinstance(exc, click.ClickException) or (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
             print(f"error: {exc.format_message()}", file=sys.stderr)
             sys.exit(exc.exit_code)
         raise
