@@ -17,10 +17,12 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 from pathlib import Path
 from typing import Any
 
 from showrunner.pipelines.estimate import compare
+from showrunner.pipelines.ledger import Ledger
 from showrunner.pipelines.project import Project, atomic_write
 
 MAX_THUMBS = 12
@@ -147,3 +149,46 @@ def latest_report(project: Project) -> Path | None:
     """The last morning report's markdown path (what ``status`` points at), or None."""
     path = project.reports_dir / "latest.md"
     return path if path.is_file() else None
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _thumbnails(project: Project, n: int, render: dict[str, Any]) -> list[str]:
+    listed = [str(s["frame"]) for s in render.get("shots") or [] if isinstance(s, dict) and s.get("frame")]
+    if listed:
+        return [p if Path(p).is_absolute() else str(project.root / p) for p in listed][:MAX_THUMBS]
+    tag = f"ep-{n:03d}"
+    found = [p for p in sorted(project.renders_dir.rglob("*.png")) if tag in str(p)] \
+        if project.renders_dir.is_dir() else []
+    return [str(p) for p in found[:MAX_THUMBS]]
+
+
+def summarize_draft(project: Project, n: int, entry: dict[str, Any], ledger: Ledger,
+                    night: str | None = None) -> dict[str, Any]:
+    """One episode's line in a night record, from its draft files, its queue entry and the ledger."""
+    folder = project.drafts_dir / f"ep-{n:03d}"
+    script = _read(folder / "script.json") or {}
+    episode = _read(folder / "episode.json") or script.get("artifact") or {}
+    critique = script.get("critique") or {}
+    final = _read(folder / "final.json") or {}
+    spent = ledger.total(episode=n, night=night) if night else ledger.total(episode=n)
+    status = entry.get("status")
+    return {
+        "episode": n, "title": episode.get("title"), "logline": episode.get("logline"),
+        "status": status, "gate": entry.get("gate") if status == "waiting" else None,
+        "provisional_on": entry.get("provisional_on") or [], "stale": status == "stale",
+        "reviewer_notes": entry.get("notes") or [],
+        "scores": critique.get("scores") or {}, "verdict": critique.get("verdict"),
+        "notes": critique.get("notes") or [],
+        "findings": [{"severity": f.get("severity"), "message": f.get("message")}
+                     for f in script.get("continuity") or []],
+        "tokens": spent.tokens, "cost_usd": round(spent.cost_usd, 6), "calls": spent.calls,
+        "seconds": round(spent.llm_seconds + spent.render_seconds, 3),
+        "thumbnails": _thumbnails(project, n, final.get("render") or {}),
+        "error": None if status != "drafting" else "draft unfinished; the next night continues it",
+    }

@@ -1,0 +1,208 @@
+"""Nightly unattended drafts: the next K episodes, drafted in draft mode, left in the review queue.
+
+A night holds the project lock, drafts each planned episode on its own graph thread in ``draft`` mode
+(gates never wait, artifacts go to ``drafts/ep-NNN/``, facts to the memory's ``draft`` space, canon is
+never written) and writes the morning report. The review queue ``drafts/queue.json`` says, per episode,
+``drafting`` (partly done: the next night resumes its thread), ``waiting`` (at its gate), ``rejected``
+(redraft with the notes), ``stale`` (an earlier draft it builds on was rejected) or ``approved``.
+
+Plan: the K lowest episodes after the last approved one that are not ``waiting`` or ``approved``. A
+draft builds provisionally on the waiting drafts before it (``provisional_on``). Budgets (tokens of this
+night, GPU minutes, a deadline) are checked between graph steps; a night that runs out stops there and
+exits 5 (:class:`BudgetExhausted`), a fault (LLM endpoint, disk) exits 4, a finished night exits 0.
+Every night is one line in ``logs/nights.jsonl`` (a ``running`` line first, the final line last).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from showrunner.config import Settings
+from showrunner.errors import ShowrunnerError
+from showrunner.memory.canon import Canon
+from showrunner.models import Fact
+from showrunner.pipelines import nightly_graph as drafting
+from showrunner.pipelines.estimate import estimate
+from showrunner.pipelines.ledger import Ledger, Totals, project_ledger
+from showrunner.pipelines.project import Project, append_jsonl, atomic_write, read_jsonl
+from showrunner.pipelines.report import summarize_draft, write_report
+from showrunner.pipelines.schedule import parse_hhmm
+
+WAITING, DRAFTING, REJECTED, STALE, APPROVED = "waiting", "drafting", "rejected", "stale", "approved"
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Limits for one night; None means unlimited."""
+
+    max_tokens: int | None = None
+    max_gpu_seconds: float | None = None
+    deadline: float | None = None
+
+    @classmethod
+    def make(cls, *, max_tokens: int | None = None, max_gpu_minutes: float | None = None,
+             until: str | None = None, now: float | None = None) -> Budgets:
+        deadline = None
+        if until:
+            hh, mm = parse_hhmm(until)
+            t = dt.datetime.fromtimestamp(now if now is not None else time.time())
+            end = t.replace(hour=hh, minute=mm, second=0, microsecond=0)
+            deadline = (end if end > t else end + dt.timedelta(days=1)).timestamp()
+        gpu = None if max_gpu_minutes is None else max_gpu_minutes * 60
+        return cls(max_tokens=max_tokens, max_gpu_seconds=gpu, deadline=deadline)
+
+    def exceeded(self, spent: Totals, now: float) -> str | None:
+        if self.max_tokens is not None and spent.tokens >= self.max_tokens:
+            return f"token budget spent ({spent.tokens} of {self.max_tokens})"
+        if self.max_gpu_seconds is not None and spent.gpu_seconds >= self.max_gpu_seconds:
+            return f"GPU budget spent ({spent.gpu_seconds / 60:.1f} of {self.max_gpu_seconds / 60:.1f} minutes)"
+        if self.deadline is not None and now >= self.deadline:
+            return f"deadline {dt.datetime.fromtimestamp(self.deadline):%H:%M} reached"
+        return None
+
+
+# ---- the review queue
+def load_queue(project: Project) -> dict[str, dict[str, Any]]:
+    path = project.drafts_dir / "queue.json"
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {str(k): v for k, v in data.get("episodes", {}).items()}
+
+
+def save_queue(project: Project, queue: dict[str, dict[str, Any]]) -> None:
+    ordered = {k: queue[k] for k in sorted(queue, key=int)}
+    atomic_write(project.drafts_dir / "queue.json", json.dumps({"episodes": ordered}, indent=2) + "\n")
+
+
+def reject_draft(project: Project, episode: int, notes: str) -> list[int]:
+    """Reject draft ``episode`` with notes; every later draft becomes stale. Returns the stale ones."""
+    if not notes.strip():
+        raise ShowrunnerError("reject needs --notes saying what to change")
+    queue = load_queue(project)
+    entry = queue.get(str(episode))
+    if entry is None or entry["status"] == APPROVED:
+        raise ShowrunnerError(f"episode {episode} has no draft to reject; see 'showrunner status'", code=3)
+    entry.update(status=REJECTED, notes=[*entry.get("notes", []), " ".join(notes.split())])
+    stale = []
+    for key, later in queue.items():
+        if int(key) > episode and later["status"] in (WAITING, DRAFTING):
+            later.update(status=STALE, stale_because=episode)
+            stale.append(int(key))
+    save_queue(project, queue)
+    return stale
+
+
+def approve_draft(project: Project, episode: int) -> None:
+    """Mark draft ``episode`` approved (the series pipeline commits it); later drafts stop depending on it."""
+    queue = load_queue(project)
+    if str(episode) not in queue:
+        raise ShowrunnerError(f"episode {episode} has no draft to approve", code=3)
+    queue[str(episode)]["status"] = APPROVED
+    for later in queue.values():
+        later["provisional_on"] = [m for m in later.get("provisional_on", []) if m != episode]
+    save_queue(project, queue)
+
+
+def plan(project: Project, queue: dict[str, dict[str, Any]], k: int) -> list[int]:
+    canon = Canon(project.canon_dir)
+    last = max(canon.episode_numbers(), default=0)
+    total = len(canon.bible().episodes) or int(project.meta().get("episodes", 0))
+    todo = [n for n in range(last + 1, total + 1)
+            if queue.get(str(n), {}).get("status") not in (WAITING, APPROVED)]
+    return todo[:k]
+
+
+def last_night(project: Project) -> dict[str, Any] | None:
+    records = read_jsonl(project.root / "logs" / "nights.jsonl")
+    return records[-1] if records else None
+
+
+# ---- the night
+def run_night(project: Project, settings: Settings, *, episodes: int = 2, budgets: Budgets | None = None,
+              llm: Any = None) -> dict[str, Any]:
+    """Draft the next ``episodes`` episodes under the project lock; return the night record."""
+    budgets = budgets or Budgets()
+    with project.lock("nightly drafts"):
+        return _night(project, settings, episodes, budgets, llm)
+
+
+def _night(project: Project, settings: Settings, k: int, budgets: Budgets, llm: Any) -> dict[str, Any]:
+    night_id = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
+    ledger: Ledger = project_ledger(project.root, settings.prices)
+    canon = Canon(project.canon_dir)
+    digest_before = canon.digest()
+    queue = load_queue(project)
+    todo = plan(project, queue, k)
+    started = time.time()
+    night: dict[str, Any] = {
+        "night": night_id, "started": started, "status": "running", "planned": todo, "episodes": [],
+        "budgets": budgets.__dict__, "estimate": estimate(ledger, settings, max(len(todo), 1)).model_dump(),
+        "errors": [], "episodes_done": 0}
+    append_jsonl(project.root / "logs" / "nights.jsonl", night)
+    status, code, message = "done", 0, f"drafted {len(todo)} episode(s)" if todo else "nothing to draft"
+    last_approved = max(canon.episode_numbers(), default=0)
+    session = None
+    try:
+        session = drafting.DraftSession(project, settings, ledger, night_id, budgets, llm=llm)
+        for n in todo:
+            entry = queue.setdefault(str(n), {})
+            fresh = entry.get("status") != DRAFTING or not entry.get("thread")
+            if fresh:
+                entry.update(status=DRAFTING, attempt=int(entry.get("attempt", 0)) + 1,
+                             provisional_on=[m for m in range(last_approved + 1, n)
+                                             if queue.get(str(m), {}).get("status") == WAITING],
+                             thread=f"draft-ep-{n:03d}-{int(entry.get('attempt', 0)) + 1}")
+                entry.pop("stale_because", None)
+                session.reset_draft_space(_earlier_draft_facts(project, queue, n))
+            entry["night"] = night_id
+            save_queue(project, queue)
+            outcome = session.draft(n, entry["thread"], notes=list(entry.get("notes", [])))
+            if outcome.stopped:
+                save_queue(project, queue)
+                status, code = "budget", 5
+                night["stopped_at"] = {"episode": n, "after_step": outcome.last_step}
+                message = f"stopped at a clean step: {outcome.stopped}; run 'showrunner nightly' to continue"
+                break
+            entry.update(status=WAITING, gate=outcome.gate, drafted_at=time.time())
+            save_queue(project, queue)
+            night["episodes_done"] += 1
+    except (ShowrunnerError, OSError) as exc:
+        status, code = "fault", getattr(exc, "code", 4) if isinstance(exc, ShowrunnerError) else 4
+        message = f"stopped by a fault, state saved: {type(exc).__name__}: {exc}"
+        night["errors"].append(message)
+    finally:
+        if session is not None:
+            session.close()
+    if canon.digest() != digest_before:  # pragma: no cover - a bug, never expected
+        night["errors"].append("the approved canon changed during the night; restore it from git or a backup")
+    night.update(status=status, exit_code=code, message=message, ended=time.time(),
+                 seconds=round(time.time() - started, 3), canon_digest=digest_before,
+                 actual=ledger.total(night=night_id).as_dict(),
+                 episodes=[summarize_draft(project, int(n), e, ledger, night_id)
+                           for n, e in sorted(load_queue(project).items(), key=lambda kv: int(kv[0]))
+                           if e.get("night") == night_id])
+    try:
+        night["report"] = str(write_report(project, night))
+    except OSError as exc:  # disk full: the night record still says what happened
+        night["errors"].append(f"report not written: {exc}")
+    append_jsonl(project.root / "logs" / "nights.jsonl", night)
+    return night
+
+
+def _earlier_draft_facts(project: Project, queue: dict[str, dict[str, Any]], n: int) -> list[Fact]:
+    """Facts of the waiting drafts before ``n``: the provisional world episode ``n`` builds on."""
+    facts: list[Fact] = []
+    for key, entry in sorted(queue.items(), key=lambda kv: int(kv[0])):
+        path = project.drafts_dir / f"ep-{int(key):03d}" / "facts.json"
+        if int(key) < n and entry.get("status") == WAITING and path.is_file():
+            facts += [Fact.model_validate(f) for f in json.loads(path.read_text(encoding="utf-8"))]
+    return facts
+
+
+__all__ = ["Budgets", "approve_draft", "last_night", "load_queue", "plan", "reject_draft", "run_night"]

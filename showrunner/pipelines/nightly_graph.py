@@ -1,0 +1,134 @@
+"""Draft one episode on the showrunner graph in ``draft`` mode, stopping between steps when a budget runs out.
+
+Each draft is its own graph thread (``draft-ep-NNN-<attempt>``) in the project's SQLite checkpoints, so a
+night that stops (budget, fault, kill -9) is resumed by the next night from the last finished step. The
+LLM is metered into the ledger with the night's tags; renders are timed and logged too. Reviewer notes
+of a rejected draft go into the fresh thread's ``episode_notes``; ``start_episode`` seeds them into the
+script and storyboard notes, and the writer's script prompt shows them ("must address every one").
+
+Where the draft stops depends on ``settings.night_gates``: with ``render`` it runs to the end (the draft
+waits at the ``final`` gate, its facts in the memory's draft space); with ``storyboard`` only it stops
+before rendering; with ``script`` only it stops before the storyboard.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+
+from showrunner.config import Settings
+from showrunner.memory.canon import Canon
+from showrunner.models import Fact
+from showrunner.pipelines.ledger import Ledger, MeteredLLM, Totals
+from showrunner.pipelines.project import Project
+
+
+@dataclass
+class Outcome:
+    """How one draft run ended: the gate it waits at, or why it stopped early."""
+
+    gate: str
+    stopped: str | None = None
+    last_step: str | None = None
+
+
+def stop_plan(night_gates: list[str]) -> tuple[list[str], str]:
+    """(nodes to stop before, the gate the finished draft waits at) for the configured night gates."""
+    if "render" in night_gates or "final" in night_gates:
+        return [], "final"
+    if "storyboard" in night_gates:
+        return ["render_episode"], "storyboard"
+    return ["plan_storyboard"], "script"
+
+
+def _render_hook(project: Project, settings: Settings) -> Any:
+    """The render pipeline's draft hook when it is installed, else the graph's no-op."""
+    try:
+        import importlib
+
+        return importlib.import_module("showrunner.pipelines.render").render_hook(project, settings)
+    except (ImportError, AttributeError):
+        from showrunner.pipelines.context import noop_render
+
+        return noop_render
+
+
+class DraftSession:
+    """Graph, memory, metered LLM and checkpoints for the drafts of one night."""
+
+    def __init__(self, project: Project, settings: Settings, ledger: Ledger, night: str, budgets: Any,
+                 llm: Any = None) -> None:
+        from showrunner.graph import build_graph
+        from showrunner.llm import get_llm
+        from showrunner.memory import open_memory
+        from showrunner.pipelines.context import Context
+        from showrunner.pipelines.series import open_saver
+
+        self.project, self.ledger, self.night, self.budgets = project, ledger, night, budgets
+        self.spent = Totals()
+        self.canon = Canon(project.canon_dir)
+        self.memory = open_memory(project, settings)
+        self.stack = ExitStack()
+        self.graph = build_graph(self.stack.enter_context(open_saver(project, settings)))
+        self.stop_before, self.gate = stop_plan(settings.night_gates)
+        self.render = _render_hook(project, settings)
+
+        def meter(inner: Any, tags: dict[str, Any]) -> Any:
+            return MeteredLLM(inner, ledger, tags={"night": night, "draft": True, **tags},
+                              on_record=self.spent.add)
+
+        self.ctx = Context(llm=llm if llm is not None else get_llm(settings), memory=self.memory,
+                           canon=self.canon, settings=settings, root=project.root, mode="draft",
+                           render=self._timed_render, meter=meter)
+
+    def close(self) -> None:
+        self.stack.close()
+
+    def reset_draft_space(self, earlier: list[Fact]) -> None:
+        """The draft space holds exactly the facts of the waiting drafts before the one being drafted."""
+        self.memory.clear(space="draft")
+        if earlier:
+            self.memory.add_facts(earlier, space="draft")
+
+    def _timed_render(self, **kw: Any) -> dict[str, Any]:
+        start = time.perf_counter()
+        result = dict(self.render(**kw))
+        if result.get("rendered"):
+            rec = self.ledger.record_render(time.perf_counter() - start, float(result.get("gpu_seconds") or 0),
+                                            str(result.get("backend") or "render"), episode=kw.get("episode"),
+                                            node="render_episode", night=self.night, draft=True)
+            self.spent.add(rec)
+        return result
+
+    def draft(self, n: int, thread: str, notes: list[str]) -> Outcome:
+        """Draft episode ``n`` on ``thread`` (fresh or resumed) until its gate or a budget stop."""
+        cfg: RunnableConfig = {"configurable": {"thread_id": thread}, "recursion_limit": 10_000}
+        inp = None
+        if not self.graph.get_state(cfg).values:
+            bible = self.canon.bible()
+            inp = {"premise": str(self.project.meta().get("premise", "")), "bible": bible, "completed": [],
+                   "episodes_total": max(len(bible.episodes), n), "first_episode": n, "last_episode": n,
+                   "episode_notes": {str(n): list(notes)}}
+        stopped, step = self._run(inp, cfg)
+        return Outcome(self.gate, stopped, step)
+
+    def _run(self, inp: Any, cfg: RunnableConfig) -> tuple[str | None, str | None]:
+        reason = self.budgets.exceeded(self.spent, time.time())
+        if reason:
+            return reason, None
+        last = None
+        stream = self.graph.stream(inp, cfg, context=self.ctx, stream_mode="updates", durability="sync",
+                                   interrupt_before=self.stop_before or None)
+        try:
+            for chunk in stream:
+                last = next((k for k in chunk if not k.startswith("__")), last)
+                reason = self.budgets.exceeded(self.spent, time.time())
+                if reason:
+                    return reason, last
+        finally:
+            getattr(stream, "close", lambda: None)()
+        return None, last
