@@ -1,0 +1,266 @@
+"""The openai provider against a real OpenAI-compatible HTTP server on 127.0.0.1 answering scripted bodies.
+
+Every test asserts the exact number of requests the server received.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, Field
+
+from showrunner.config import Settings
+from showrunner.llm import get_llm
+from showrunner.llm.base import LLMError, Prompt
+from showrunner.llm.openai_provider import OpenAIProvider
+
+pytestmark = pytest.mark.integration
+
+
+class Mood(StrEnum):
+    calm = "calm"
+    tense = "tense"
+
+
+class Beat(BaseModel):
+    summary: str = Field(description="What happens.")
+    mood: Mood
+
+
+class Outline(BaseModel):
+    title: str = Field(min_length=1)
+    beats: list[Beat] = Field(min_length=2)
+
+
+GOOD = {"title": "The Tide", "beats": [{"summary": "Ada finds a shell.", "mood": "calm"},
+                                       {"summary": "The sea speaks.", "mood": "tense"}]}
+LLAMA_CPP_500 = {"error": {"message": "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n"
+                                      "  Input should be 'text' or 'json_object'", "type": "internal_server_error"}}
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    content: str | None = None
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+
+def completion(content: str, finish: str = "stop") -> dict[str, Any]:
+    return {"id": "c1", "object": "chat.completion", "created": 0, "model": "test-model",
+            "choices": [{"index": 0, "finish_reason": finish,
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": 42, "completion_tokens": 17, "total_tokens": 59}}
+
+
+class FakeServer:
+    """Answers POST /v1/chat/completions from a queue of replies and records each request body."""
+
+    def __init__(self) -> None:
+        self.replies: deque[Reply] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.times: list[float] = []
+        self.default: Reply | None = None
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                size = int(self.headers.get("content-length", 0))
+                outer.requests.append(json.loads(self.rfile.read(size)))
+                outer.times.append(time.monotonic())
+                reply = outer.replies.popleft() if outer.replies else outer.default
+                assert reply is not None, "server got more requests than scripted"
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                body = reply.body if reply.body is not None else completion(reply.content or "")
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    for k, v in reply.headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def script(self, *replies: Reply) -> FakeServer:
+        self.replies.extend(replies)
+        return self
+
+    def kinds(self) -> list[str]:
+        return [r.get("response_format", {}).get("type", "none") for r in self.requests]
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    srv = FakeServer()
+    srv.thread.start()
+    yield srv
+    srv.httpd.shutdown()
+    srv.httpd.server_close()
+
+
+def provider(server: FakeServer, **settings: Any) -> OpenAIProvider:
+    base: dict[str, Any] = {"llm": "openai", "openai_base_url": server.url, "model": "test-model",
+                            "llm_max_attempts": 3, "llm_timeout_s": 5.0}
+    s = Settings.model_validate(base | settings)
+    llm = get_llm(s)
+    assert isinstance(llm, OpenAIProvider)
+    llm.backoff_s, llm.backoff_max_s = 0.05, 0.2
+    return llm
+
+
+PROMPT = Prompt.plain("Outline a story about the sea.", system="You are a writer.", id="writer/outline", version=1)
+
+
+def test_valid_reply_uses_native_json_schema(server: FakeServer) -> None:
+    server.script(Reply(content=json.dumps(GOOD)))
+    gen = provider(server).generate(PROMPT, Outline)
+    assert gen.value == Outline.model_validate(GOOD)
+    assert len(server.requests) == 1
+    assert server.kinds() == ["json_schema"]
+    assert server.requests[0]["response_format"]["json_schema"]["schema"]["properties"].keys() == {"title", "beats"}
+    u = gen.usage
+    assert (u.provider, u.model, u.prompt_id, u.prompt_version) == ("openai", "test-model", "writer/outline", 1)
+    assert (u.prompt_tokens, u.completion_tokens, u.retries) == (42, 17, 0)
+    assert u.latency_s > 0
+
+
+def test_price_from_settings(server: FakeServer) -> None:
+    server.script(Reply(content=json.dumps(GOOD)))
+    llm = provider(server, prices={"test-model": {"input": 1.0, "output": 2.0}})
+    gen = llm.generate(PROMPT, Outline)
+    assert gen.usage.cost_usd == pytest.approx((42 * 1.0 + 17 * 2.0) / 1e6)
+    assert len(server.requests) == 1
+
+
+def test_server_without_json_schema_falls_back_and_caches(server: FakeServer) -> None:
+    fenced = "Sure! Here it is:\n```json\n" + json.dumps(GOOD) + "\n```"
+    server.script(Reply(status=500, body=LLAMA_CPP_500), Reply(content=fenced), Reply(content=json.dumps(GOOD)))
+    llm = provider(server)
+    assert llm.generate(PROMPT, Outline).value.title == "The Tide"
+    assert len(server.requests) == 2
+    assert server.kinds() == ["json_schema", "json_object"]
+    fallback = server.requests[1]
+    assert fallback["response_format"]["schema"]["required"] == ["title", "beats"]
+    assert "JSON Schema" in fallback["messages"][0]["content"]
+    # the capability is remembered for this base URL: a new provider makes one request
+    assert provider(server).generate(PROMPT, Outline).usage.retries == 0
+    assert len(server.requests) == 3
+    assert server.kinds()[2] == "json_object"
+
+
+def test_429_honours_retry_after(server: FakeServer) -> None:
+    server.script(Reply(status=429, body={"error": {"message": "slow down"}}, headers={"Retry-After": "1"}),
+                  Reply(content=json.dumps(GOOD)))
+    gen = provider(server).generate(PROMPT, Outline)
+    assert len(server.requests) == 2
+    assert server.times[1] - server.times[0] >= 0.95
+    assert gen.usage.retries == 1
+
+
+def test_500_then_success(server: FakeServer) -> None:
+    server.script(Reply(status=500, body={"error": {"message": "boom"}}), Reply(content=json.dumps(GOOD)))
+    gen = provider(server).generate(PROMPT, Outline)
+    assert len(server.requests) == 2
+    assert server.kinds() == ["json_schema", "json_schema"]  # a plain 500 is transient, not a capability
+    assert gen.usage.retries == 1
+
+
+def test_timeout_is_retried(server: FakeServer) -> None:
+    server.script(Reply(content=json.dumps(GOOD), delay_s=1.5), Reply(content=json.dumps(GOOD)))
+    gen = provider(server, llm_timeout_s=0.4).generate(PROMPT, Outline)
+    assert len(server.requests) == 2
+    assert gen.usage.retries == 1
+
+
+def test_truncated_json_gets_one_repair(server: FakeServer) -> None:
+    cut = json.dumps(GOOD)[:40]
+    server.script(Reply(body=completion(cut, finish="length")), Reply(content=json.dumps(GOOD)))
+    gen = provider(server).generate(PROMPT, Outline)
+    assert gen.value.title == "The Tide"
+    assert len(server.requests) == 2
+    repair = server.requests[1]["messages"]
+    assert repair[-2] == {"role": "assistant", "content": cut}
+    assert "not valid" in repair[-1]["content"]
+    assert gen.usage.retries == 1 and gen.usage.completion_tokens == 34
+
+
+def test_schema_violation_then_valid_repair(server: FakeServer) -> None:
+    bad = {"title": "The Tide", "beats": [{"summary": "only one", "mood": "angry"}]}
+    server.script(Reply(content=json.dumps(bad)), Reply(content=json.dumps(GOOD)))
+    gen = provider(server).generate(PROMPT, Outline)
+    assert gen.value == Outline.model_validate(GOOD)
+    assert len(server.requests) == 2
+    feedback = server.requests[1]["messages"][-1]["content"]
+    assert "beats" in feedback and "mood" in feedback
+
+
+def test_repair_is_bounded_to_one(server: FakeServer) -> None:
+    server.script(Reply(content="{}"), Reply(content='{"title": ""}'))
+    with pytest.raises(LLMError, match="after a repair retry"):
+        provider(server).generate(PROMPT, Outline)
+    assert len(server.requests) == 2
+
+
+def test_exhaustion_is_one_line_naming_endpoint(server: FakeServer) -> None:
+    server.default = Reply(status=503, body={"error": {"message": "overloaded"}})
+    with pytest.raises(LLMError) as info:
+        provider(server).generate(PROMPT, Outline)
+    assert len(server.requests) == 3  # llm_max_attempts
+    message = str(info.value)
+    assert "\n" not in message
+    assert server.url in message and "after 3 attempts" in message and "503" in message
+    assert info.value.code == 4
+
+
+def test_auth_error_is_not_retried(server: FakeServer) -> None:
+    server.script(Reply(status=401, body={"error": {"message": "bad key"}}))
+    with pytest.raises(LLMError, match="OPENAI_API_KEY"):
+        provider(server).generate(PROMPT, Outline)
+    assert len(server.requests) == 1
+
+
+def test_dead_endpoint_names_it() -> None:
+    with socket_port() as port:
+        pass  # port is free again: nothing listens there
+    s = Settings(llm="openai", openai_base_url=f"http://127.0.0.1:{port}/v1", llm_max_attempts=2)
+    llm = get_llm(s)
+    assert isinstance(llm, OpenAIProvider)
+    llm.backoff_s, llm.backoff_max_s = 0.01, 0.02
+    with pytest.raises(LLMError, match=rf"127\.0\.0\.1:{port}.*after 2 attempts: connection failed"):
+        llm.generate(PROMPT, Outline)
+
+
+class socket_port:  # noqa: N801
+    """Reserve a free loopback port number and release it."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        return int(self.sock.getsockname()[1])
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
