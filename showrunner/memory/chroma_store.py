@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 512
+MAX_DISTANCE = 0.9  # cosine distance; farther hits share nothing with the query and are not neighbours
 _LINKED = {FactKind.relationship, FactKind.whereabouts}
 
 
@@ -72,6 +73,7 @@ class ChromaMemory:
         self.embedder = embedder
         self.name = slugify(name, fallback="series")[:40]
         self.canon = canon
+        self.path: Path | None = None
         self._index: FactIndex | None = None
         self._index_count = -1
         self._cols: dict[str, Any] = {}
@@ -90,6 +92,7 @@ class ChromaMemory:
         emb = make_embedder(settings.embedder)
         try:
             mem = cls(_client(settings, project.memory_dir), emb, name=name, canon=canon)
+            mem.path = None if settings.chroma_url else project.memory_dir
             mem.sync(canon)
         except (BadInput, ServiceError):
             raise
@@ -97,15 +100,27 @@ class ChromaMemory:
             if settings.chroma_url:
                 raise ServiceError(f"the Chroma server at {settings.chroma_url} failed ({exc}); check it") from exc
             log.warning("memory index at %s is unreadable (%s); rebuilding from canon", project.memory_dir, exc)
+            release(project.memory_dir)
             shutil.rmtree(project.memory_dir, ignore_errors=True)
             mem = cls(_client(settings, project.memory_dir), emb, name=name, canon=canon)
+            mem.path = project.memory_dir
             mem.rebuild(canon)
         return mem
+
+    def close(self) -> None:
+        """Release the embedded client (other handles on the same folder in this process stop working)."""
+        if self.path is not None:
+            release(self.path)
+        self._cols.clear()
+
+    def _col_name(self, space: Space) -> str:
+        # one collection per embedder: switching embedders never meets a conflicting persisted one
+        return f"{self.name}-{space}-{self.embedder.name().removeprefix('showrunner-')}"
 
     def col(self, space: Space) -> Any:
         if space not in self._cols:
             self._cols[space] = self.client.get_or_create_collection(
-                f"{self.name}-{space}", embedding_function=self.embedder,
+                self._col_name(space), embedding_function=self.embedder,
                 metadata={"hnsw:space": "cosine", "showrunner": space})
         return self._cols[space]
 
@@ -127,7 +142,7 @@ class ChromaMemory:
     def clear(self, *, space: Space = "draft") -> None:
         """Drop everything in ``space``."""
         try:
-            self.client.delete_collection(f"{self.name}-{space}")
+            self.client.delete_collection(self._col_name(space))
         except Exception:  # noqa: BLE001 - absent already
             pass
         self._cols.pop(space, None)
@@ -194,8 +209,11 @@ class ChromaMemory:
         at = point(episode, scene)
         res = col.query(query_embeddings=self.embedder.embed([query]), n_results=min(k, col.count()),
                         where={"$and": [{"start": {"$lte": at}}, {"end": {"$gt": at}}]},
-                        include=["metadatas"])
-        return [Fact.model_validate_json(m["fact"]) for m in (res["metadatas"] or [[]])[0]]
+                        include=["metadatas", "distances"])
+        hits = zip((res["distances"] or [[]])[0], res["ids"][0], (res["metadatas"] or [[]])[0], strict=False)
+        # ties broken by id, so a rebuilt index answers exactly as the old one did
+        ranked = sorted(hits, key=lambda h: (round(h[0], 5), h[1]))
+        return [Fact.model_validate_json(m["fact"]) for d, _, m in ranked if d < MAX_DISTANCE]
 
     def retrieve(self, *, episode: int, scene: int | None = None, characters: list[str] | None = None,
                  locations: list[str] | None = None, query: str = "", budget_tokens: int = 600,
@@ -206,6 +224,19 @@ class ChromaMemory:
         return build_pack(self, episode=episode, scene=scene, characters=characters or [],
                           locations=locations or [], query=query, budget_tokens=budget_tokens,
                           include_drafts=include_drafts)
+
+
+def release(path: Path) -> None:
+    """Drop chromadb's in-process cached client for ``path`` (as if this process had never opened it)."""
+    from chromadb.api.client import SharedSystemClient
+
+    system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+    if system is not None:
+        try:
+            system.stop()
+        except Exception:  # noqa: BLE001 - a broken system is what we are discarding
+            pass
 
 
 def _fid(fact: Fact) -> str:
