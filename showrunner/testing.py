@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from showrunner.llm.base import Generation, LLMError, Prompt, T, Usage, estimate_tokens
+from showrunner.memory.embeddings import HashEmbedder as HashEmbedder  # deterministic test embedder
 
 
 @dataclass

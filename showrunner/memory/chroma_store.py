@@ -60,6 +60,8 @@ def _client(settings: Settings, path: Path) -> Any:
             raise BadInput(f"chroma_url {settings.chroma_url!r} is not http://host:port; fix the setting")
         return chromadb.HttpClient(host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https",
                                    settings=tele)
+    if not (path / "chroma.sqlite3").is_file():
+        release(path)  # the folder was deleted under a client this process cached: start clean
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=tele)
 
