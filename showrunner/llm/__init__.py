@@ -64,7 +64,7 @@ def load_responder(spec: str) -> Responder:
                        "give an importable module.path:callable") from exc
     if not callable(target):
         raise BadInput(f"{RESPONDER_ENV}={spec!r} is not callable; give module.path:callable")
-    return cast(Responder, target)
+    return cast("Responder", target)
 
 
 def get_llm(settings: Settings) -> StructuredLLM:
