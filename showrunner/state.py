@@ -34,6 +34,16 @@ def merge_scene_shots(left: dict[str, list[Shot]] | None,
     return {**(left or {}), **right}
 
 
+def episode_log(left: list[dict[str, Any]] | None, right: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Append, or reset with ``None`` (start of an episode): checkpoint size stays flat as the series grows.
+
+    The permanent record of calls and decisions is on disk (logs/ledger.jsonl, logs/decisions.jsonl).
+    """
+    if right is None:
+        return []
+    return [*(left or []), *right]
+
+
 class Review(TypedDict, total=False):
     """The last human (or automatic) decision at a gate."""
 
@@ -72,9 +82,9 @@ class SeriesState(TypedDict, total=False):
     episode_notes: dict[str, list[str]]
     started_at: dict[str, float]
     finished_at: dict[str, float]
-    # append-only logs
-    usage: Annotated[list[dict[str, Any]], operator.add]
-    decisions: Annotated[list[dict[str, Any]], operator.add]
+    # this episode's calls and decisions (reset by start_episode; full history in logs/)
+    usage: Annotated[list[dict[str, Any]], episode_log]
+    decisions: Annotated[list[dict[str, Any]], episode_log]
     completed: Annotated[list[int], operator.add]
 
 

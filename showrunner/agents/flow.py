@@ -24,7 +24,8 @@ def start_episode(state: SeriesState) -> dict[str, Any]:
     notes = list((state.get("episode_notes") or {}).get(str(n), []))
     return {"episode": n, "outline": None, "script": None, "continuity": [], "critique": None, "revisions": 0,
             "script_notes": notes, "storyboard_notes": notes, "scene_shots": {}, "shots": [], "render": {},
-            "new_facts": [], "started_at": {**(state.get("started_at") or {}), str(n): time.time()}}
+            "new_facts": [], "usage": None, "decisions": None,
+            "started_at": {**(state.get("started_at") or {}), str(n): time.time()}}
 
 
 def route_next(state: SeriesState) -> Literal["start_episode", "__end__"]:

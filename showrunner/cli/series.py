@@ -97,10 +97,14 @@ def _episode_rows(root: Path) -> tuple[dict[str, Any], dict[int, dict[str, Any]]
     snap = snapshot(proj)
     values = snap.values
     rows: dict[int, dict[str, Any]] = {}
-    for ep, tot in project_ledger(proj.root).totals(by="episode", kind="llm").items():
-        if isinstance(ep, int):
-            rows[ep] = {"calls": tot.calls, "prompt_tokens": tot.prompt_tokens,
-                        "completion_tokens": tot.completion_tokens, "llm_seconds": round(tot.llm_seconds, 2)}
+    for rec in project_ledger(proj.root).entries(kind="llm"):
+        ep = rec.get("episode")
+        if isinstance(ep, int) and not rec.get("draft"):  # nightly drafts are reported by 'showrunner report'
+            row = rows.setdefault(ep, {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "llm_seconds": 0.0})
+            row["calls"] += 1
+            row["prompt_tokens"] += int(rec.get("prompt_tokens") or 0)
+            row["completion_tokens"] += int(rec.get("completion_tokens") or 0)
+            row["llm_seconds"] = round(row["llm_seconds"] + float(rec.get("latency_s") or 0.0), 3)
     started, finished = values.get("started_at") or {}, values.get("finished_at") or {}
     for key, t0 in started.items():
         row = rows.setdefault(int(key), {})

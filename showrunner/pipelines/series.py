@@ -181,7 +181,10 @@ def continue_series(root: Path, decision: dict[str, Any] | None = None, *, progr
     project, auto = open_series(root)
     settings = load_settings(project.root, **overrides)
     with project.lock("showrunner resume"):
-        pend = pending(project, settings)
+        snap = snapshot(project, settings)
+        if not snap.values:
+            raise ProjectError(f"{project.root} has no run state to resume; start a series with 'showrunner new'")
+        pend = outcome(snap)["pending"]
         if decision is not None:
             if pend is None:
                 raise ProjectError("nothing is waiting for a decision; see 'showrunner status'")

@@ -1,0 +1,139 @@
+"""The series CLI as a user runs it (real subprocesses, scripted LLM, hash embedder): gates and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ENV = {"SHOWRUNNER_LLM": "scripted", "SHOWRUNNER_SCRIPTED_RESPONDER": "showrunner.testing:story_responder",
+       "SHOWRUNNER_EMBEDDER": "hash"}
+
+
+def cli(*args: str | Path, env: dict[str, str] | None = None, **kw: object) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SHOWRUNNER_"))}
+    full.update(ENV | (env or {}))
+    return subprocess.run([sys.executable, "-m", "showrunner.cli.main", *map(str, args)], capture_output=True,
+                          text=True, env=full, timeout=120, **kw)  # type: ignore[call-overload]
+
+
+def js(proc: subprocess.CompletedProcess[str]) -> dict:
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_new_stops_at_bible_then_approve_moves_on(tmp_path: Path) -> None:
+    p = tmp_path / "P"
+    out = js(cli("new", "A lighthouse keeper's daughter finds a map", "--episodes", "2", "--project", p, "--json"))
+    assert out["status"] == "waiting" and out["pending"]["gate"] == "bible"
+    st = js(cli("status", "-p", p, "--json"))
+    assert st["pending"] == {"gate": "bible", "episode": 0, "waiting_for": "the showrunner (series bible)"}
+    assert st["per_episode"]["0"]["calls"] == 1
+    review = cli("review", "-p", p)
+    assert review.returncode == 0 and "Mira Vale" in review.stdout and "approve" in review.stdout
+    out = js(cli("approve", "-p", p, "--notes", "lovely", "--json"))
+    assert out["pending"]["gate"] == "script" and out["pending"]["episode"] == 1
+    st = js(cli("status", "-p", p, "--json"))
+    assert st["pending"]["gate"] == "script" and st["per_episode"]["1"]["prompt_tokens"] > 0
+    rej = cli("reject", "-p", p)  # --notes is required
+    assert rej.returncode == 2 and "--notes" in rej.stderr
+    decisions = (p / "logs" / "decisions.jsonl").read_text().splitlines()
+    assert len(decisions) == 1 and json.loads(decisions[0])["notes"] == "lovely"
+
+
+EDITOR = """import json, sys
+path = sys.argv[1]
+data = json.load(open(path))
+mode = sys.argv[0].rsplit("-", 1)[-1].split(".")[0]
+if mode == "bad":
+    data["scenes"][0]["number"] = "first"
+elif mode == "garbage":
+    open(path, "w").write("{not json")
+    sys.exit(0)
+else:
+    data["title"] = "Edited By Hand"
+json.dump(data, open(path, "w"))
+"""
+
+
+def test_edit_invalid_is_refused_valid_is_applied(tmp_path: Path) -> None:
+    p = tmp_path / "P"
+    js(cli("new", "A harbor crew", "--episodes", "1", "-p", p, "--auto-approve", "bible", "--json"))
+    for mode in ("bad", "garbage", "good"):
+        (tmp_path / f"ed-{mode}.py").write_text(EDITOR)
+    before = js(cli("review", "-p", p, "--json"))
+    assert before["gate"] == "script"
+    for mode in ("bad", "garbage"):
+        proc = cli("edit", "-p", p, env={"EDITOR": f"{sys.executable} {tmp_path / f'ed-{mode}.py'}"})
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1 and "nothing changed" in proc.stderr
+        assert js(cli("review", "-p", p, "--json")) == before
+    out = js(cli("edit", "-p", p, "--json", env={"EDITOR": f"{sys.executable} {tmp_path / 'ed-good.py'}"}))
+    assert out["pending"]["gate"] == "storyboard"
+    out = js(cli("approve", "-p", p, "--json"))
+    out = js(cli("approve", "-p", p, "--json"))
+    assert out["status"] == "done"
+    assert json.loads((p / "canon" / "episodes" / "ep-001.json").read_text())["title"] == "Edited By Hand"
+
+
+def test_auto_approve_all_finishes(tmp_path: Path) -> None:
+    out = js(cli("new", "A harbor crew", "--episodes", "2", "-p", tmp_path / "P", "--auto-approve", "all", "--json"))
+    assert out["status"] == "done" and out["completed"] == [1, 2]
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["", "--episodes", "2"], 2, "empty"),
+    (["   \n\t ", "--episodes", "2"], 2, "empty"),
+    (["ok premise", "--episodes", "0"], 2, "between 1 and 200"),
+    (["ok premise", "--episodes", "-1"], 2, "between 1 and 200"),
+    (["ok premise", "--episodes", "10000"], 2, "between 1 and 200"),
+    (["ok premise", "--episodes", "two"], 2, "two"),
+    (["ok premise", "--auto-approve", "bibel"], 2, "unknown gate"),
+])
+def test_bad_new_arguments(tmp_path: Path, args: list[str], code: int, words: str) -> None:
+    p = tmp_path / "P"
+    proc = cli("new", *args, "-p", p)
+    assert proc.returncode == code, proc.stderr
+    assert proc.stderr.startswith("error: ") and words in proc.stderr and "Traceback" not in proc.stderr
+    assert not p.exists()
+
+
+def test_bad_premises_and_folders(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("word " * 30_000)
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("une prémisse".encode("latin-1"))
+    for f, words in ((big, "kB"), (latin, "UTF-8")):
+        proc = cli("new", "--premise-file", f, "-p", tmp_path / "P")
+        assert proc.returncode == 2 and words in proc.stderr and not (tmp_path / "P").exists()
+    raw = subprocess.run([sys.executable, "-m", "showrunner.cli.main", "new", b"caf\xe9 premise", "-p",
+                          tmp_path / "P"], capture_output=True, env={**os.environ, **ENV})
+    assert raw.returncode == 2 and b"UTF-8" in raw.stderr and not (tmp_path / "P").exists()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    proc = cli("new", "ok premise", "-p", other)
+    assert proc.returncode == 3 and "not a series" in proc.stderr and os.listdir(other) == ["notes.txt"]
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        proc = cli("new", "ok premise", "-p", ro / "series")
+        if os.geteuid() != 0:  # root ignores permissions
+            assert proc.returncode == 3 and "writable" in proc.stderr
+    finally:
+        ro.chmod(stat.S_IRWXU)
+    proc = cli("status", "-p", other)
+    assert proc.returncode == 3 and "not a showrunner series" in proc.stderr
+
+
+def test_failure_before_first_checkpoint_removes_the_folder(tmp_path: Path) -> None:
+    p = tmp_path / "P"
+    proc = cli("new", "ok premise", "-p", p, env={"SHOWRUNNER_SCRIPTED_RESPONDER": "no.such:module"})
+    assert proc.returncode == 2 and "SHOWRUNNER_SCRIPTED_RESPONDER" in proc.stderr
+    assert not p.exists()
