@@ -22,8 +22,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from showrunner.config import Settings
-from showrunner.errors import ShowrunnerError
+from showrunner.config import Settings, load_settings
+from showrunner.errors import BadInput, ProjectError, ShowrunnerError
 from showrunner.memory.canon import Canon
 from showrunner.models import Fact
 from showrunner.pipelines import nightly_graph as drafting
@@ -83,11 +83,11 @@ def save_queue(project: Project, queue: dict[str, dict[str, Any]]) -> None:
 def reject_draft(project: Project, episode: int, notes: str) -> list[int]:
     """Reject draft ``episode`` with notes; every later draft becomes stale. Returns the stale ones."""
     if not notes.strip():
-        raise ShowrunnerError("reject needs --notes saying what to change")
+        raise BadInput("reject needs --notes saying what to change")
     queue = load_queue(project)
     entry = queue.get(str(episode))
     if entry is None or entry["status"] == APPROVED:
-        raise ShowrunnerError(f"episode {episode} has no draft to reject; see 'showrunner status'", code=3)
+        raise ProjectError(f"episode {episode} has no draft to reject; see 'showrunner report'")
     entry.update(status=REJECTED, notes=[*entry.get("notes", []), " ".join(notes.split())])
     stale = []
     for key, later in queue.items():
@@ -98,15 +98,35 @@ def reject_draft(project: Project, episode: int, notes: str) -> list[int]:
     return stale
 
 
-def approve_draft(project: Project, episode: int) -> None:
-    """Mark draft ``episode`` approved (the series pipeline commits it); later drafts stop depending on it."""
+def approve_draft(project: Project, episode: int, settings: Settings | None = None) -> None:
+    """Commit finished draft ``episode`` (and only it) to the canon and memory; drafts are approved in order."""
+    from showrunner.memory import open_memory
+    from showrunner.models import Episode, Shot
+
     queue = load_queue(project)
-    if str(episode) not in queue:
-        raise ShowrunnerError(f"episode {episode} has no draft to approve", code=3)
-    queue[str(episode)]["status"] = APPROVED
-    for later in queue.values():
-        later["provisional_on"] = [m for m in later.get("provisional_on", []) if m != episode]
-    save_queue(project, queue)
+    entry = queue.get(str(episode))
+    if entry is None or entry["status"] != WAITING:
+        raise ProjectError(f"episode {episode} has no draft waiting for approval; see 'showrunner report'")
+    canon = Canon(project.canon_dir)
+    nxt = max(canon.episode_numbers(), default=0) + 1
+    if episode != nxt:
+        raise ProjectError(f"approve episode {nxt} first; drafts are approved in order")
+    folder = project.drafts_dir / f"ep-{episode:03d}"
+    if not (folder / "facts.json").is_file():
+        raise ProjectError(f"draft {episode} stopped at the {entry.get('gate')} gate; review it with the series "
+                           "commands instead")
+    script = Episode.model_validate_json((folder / "episode.json").read_text(encoding="utf-8"))
+    board = json.loads((folder / "storyboard.json").read_text(encoding="utf-8"))
+    facts = [Fact.model_validate(f) for f in json.loads((folder / "facts.json").read_text(encoding="utf-8"))]
+    with project.lock("approve draft"):
+        canon.save_episode(script)
+        canon.save_storyboard(episode, [Shot.model_validate(s) for s in board.get("shots", [])])
+        canon.add_facts(facts)
+        open_memory(project, settings or load_settings(project.root)).add_facts(facts, space="canon")
+        entry["status"] = APPROVED
+        for later in queue.values():
+            later["provisional_on"] = [m for m in later.get("provisional_on", []) if m != episode]
+        save_queue(project, queue)
 
 
 def plan(project: Project, queue: dict[str, dict[str, Any]], k: int) -> list[int]:

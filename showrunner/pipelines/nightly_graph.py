@@ -120,14 +120,15 @@ class DraftSession:
         reason = self.budgets.exceeded(self.spent, time.time())
         if reason:
             return reason, None
-        last = None
-        stream = self.graph.stream(inp, cfg, context=self.ctx, stream_mode="updates", durability="sync",
-                                   interrupt_before=self.stop_before or None)
+        last, reason = None, None
+        stream = self.graph.stream(inp, cfg, context=self.ctx, stream_mode=["updates", "checkpoints"],
+                                   durability="sync", interrupt_before=self.stop_before or None)
         try:
-            for chunk in stream:
-                last = next((k for k in chunk if not k.startswith("__")), last)
-                reason = self.budgets.exceeded(self.spent, time.time())
-                if reason:
+            for mode, chunk in stream:
+                if mode == "updates":
+                    last = next((k for k in chunk if not k.startswith("__")), last)
+                    reason = reason or self.budgets.exceeded(self.spent, time.time())
+                elif reason:  # stop only once the finished step's checkpoint is on disk
                     return reason, last
         finally:
             getattr(stream, "close", lambda: None)()

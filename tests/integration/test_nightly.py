@@ -1,0 +1,168 @@
+"""Nightly drafts end to end: the real graph, the scripted story responder, the hash embedder, the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from showrunner.config import load_settings
+from showrunner.memory.canon import Canon
+from showrunner.pipelines import nightly, series
+from showrunner.pipelines.ledger import project_ledger
+from showrunner.pipelines.project import Project, read_jsonl
+from showrunner.testing import ScriptedLLM, story_responder
+
+PREMISE = "A lighthouse keeper's daughter finds a map to a drowned city"
+ENV = {"SHOWRUNNER_LLM": "scripted", "SHOWRUNNER_SCRIPTED_RESPONDER": "showrunner.testing:story_responder",
+       "SHOWRUNNER_EMBEDDER": "hash"}
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in ENV.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+
+@pytest.fixture(scope="module")
+def _template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 4-episode series with the bible and episode 1 approved, waiting at episode 2's script gate."""
+    os.environ.update(ENV)
+    root = tmp_path_factory.mktemp("tpl") / "series"
+    llm = ScriptedLLM(story_responder)
+    series.new_series(root, PREMISE, 4, llm=llm)
+    for _ in range(4):  # bible, script 1, storyboard 1, final 1
+        res = series.continue_series(root, {"action": "approve"}, llm=llm)
+    assert res["pending"]["episode"] == 2 and Canon(root / "canon").episode_numbers() == [1]
+    return root
+
+
+@pytest.fixture
+def project(_template: Path, tmp_path: Path) -> Project:
+    shutil.copytree(_template, tmp_path / "series")
+    return Project.open(tmp_path / "series")
+
+
+def cli(project: Project, *args: str, extra_env: dict[str, str] | None = None,
+        background: bool = False) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
+    cmd = [sys.executable, "-m", "showrunner.cli.main", "nightly", "--project", str(project.root), *args]
+    env = {**os.environ, **ENV, **(extra_env or {})}
+    if background:
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def statuses(project: Project) -> dict[int, str]:
+    return {int(k): v["status"] for k, v in nightly.load_queue(project).items()}
+
+
+def no_torn_drafts(project: Project) -> None:
+    for path in project.drafts_dir.rglob("*.json"):
+        json.loads(path.read_text())  # every artifact parses: nothing half-written
+    assert not list(project.drafts_dir.rglob("*.tmp"))
+
+
+def test_nightly_drafts_two_episodes_leaves_canon_untouched_and_reports(project: Project) -> None:
+    canon = Canon(project.canon_dir)
+    before = {p: p.read_bytes() for p in project.canon_dir.rglob("*") if p.is_file()}
+    res = cli(project, "--episodes", "2", "--json")
+    assert res.returncode == 0, res.stderr
+    night = json.loads(res.stdout)
+    assert night["status"] == "done" and night["planned"] == [2, 3]
+    assert statuses(project) == {2: "waiting", 3: "waiting"}
+    assert {p: p.read_bytes() for p in project.canon_dir.rglob("*") if p.is_file()} == before
+    assert canon.digest() == night["canon_digest"] and canon.episode_numbers() == [1]
+    ep3 = next(e for e in night["episodes"] if e["episode"] == 3)
+    assert ep3["provisional_on"] == [2] and ep3["gate"] == "final" and ep3["tokens"] > 0
+    md = (project.reports_dir / "latest.md").read_text()
+    for n in (2, 3):
+        assert f"## Episode {n}: Episode {n}" in md and f"Episode {n} at gate **final**" in md
+    assert md.count("**Critic:** coherence 7") == 2 and md.count("**Continuity:**") == 2
+    assert "Estimate vs actual" in md
+    page = (project.reports_dir / "latest.html").read_text()
+    assert "data:image/png;base64," in page and "http" not in page.replace("http-equiv", "")
+    no_torn_drafts(project)
+    # the ledger carries the night's tags; estimate now uses this history
+    recs = project_ledger(project.root).entries(night=night["night"])
+    assert recs and all(r["draft"] is True for r in recs) and {r["episode"] for r in recs} == {2, 3}
+    est = subprocess.run([sys.executable, "-m", "showrunner.cli.main", "estimate", "--project", str(project.root),
+                          "--episodes", "2", "--json"], capture_output=True, text=True, env={**os.environ, **ENV})
+    assert est.returncode == 0 and json.loads(est.stdout)["basis"] == "history"
+
+
+def test_second_run_is_refused_and_a_killed_run_is_recovered(project: Project) -> None:
+    first = cli(project, "--episodes", "2", extra_env={"SHOWRUNNER_SCRIPTED_DELAY": "0.3"}, background=True)
+    assert isinstance(first, subprocess.Popen)
+    deadline = time.time() + 60
+    while not project.lock_path.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert project.lock_path.exists()
+    second = cli(project, "--episodes", "2")
+    assert second.returncode == 3 and "busy" in second.stderr and "nightly drafts" in second.stderr
+    while not project_ledger(project.root).entries(kind="llm", episode=2) and time.time() < deadline:
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+    assert project.lock_path.exists()  # left behind by the dead process
+    third = cli(project, "--episodes", "2")
+    assert third.returncode == 0, third.stderr
+    assert statuses(project) == {2: "waiting", 3: "waiting"}
+    assert not project.lock_path.exists()
+    no_torn_drafts(project)
+
+
+def test_token_budget_stops_at_a_step_and_the_next_night_finishes(project: Project) -> None:
+    res = cli(project, "--episodes", "2", "--max-tokens", "300")
+    assert res.returncode == 5, res.stderr
+    night = nightly.last_night(project)
+    assert night is not None and night["status"] == "budget"
+    assert night["stopped_at"]["episode"] == 2 and night["stopped_at"]["after_step"]
+    assert statuses(project) == {2: "drafting"}
+    assert "token budget spent" in (project.reports_dir / "latest.md").read_text()
+    no_torn_drafts(project)
+    first_calls = len(project_ledger(project.root).entries(kind="llm"))
+    res = cli(project, "--episodes", "2")
+    assert res.returncode == 0, res.stderr
+    assert statuses(project) == {2: "waiting", 3: "waiting"}
+    outlines = project_ledger(project.root).entries(kind="llm", episode=2, node="write_outline", draft=True)
+    assert len(outlines) == 1 and first_calls >= 1  # the finished step was not redone
+
+
+def test_reject_marks_later_drafts_stale_and_the_next_night_redrafts(project: Project) -> None:
+    settings = load_settings(project.root)
+    llm = ScriptedLLM(story_responder)
+    assert nightly.run_night(project, settings, episodes=2, llm=llm)["exit_code"] == 0
+    assert nightly.reject_draft(project, 2, "Give the keeper's daughter a brass lantern") == [3]
+    assert statuses(project) == {2: "rejected", 3: "stale"}
+    digest = Canon(project.canon_dir).digest()
+    llm2 = ScriptedLLM(story_responder)
+    night = nightly.run_night(project, settings, episodes=2, llm=llm2)
+    assert night["planned"] == [2, 3] and night["exit_code"] == 0
+    assert statuses(project) == {2: "waiting", 3: "waiting"}
+    scripts = [r for r in llm2.calls("writer/script") if "Episode 2" in r.text or "episode 2" in r.text]
+    assert any("brass lantern" in r.text for r in scripts)
+    ep2 = json.loads((project.drafts_dir / "ep-002" / "episode.json").read_text())
+    assert "brass lantern" in json.dumps(ep2)
+    assert Canon(project.canon_dir).digest() == digest
+
+
+def test_approving_a_draft_commits_it_and_only_it(project: Project) -> None:
+    settings = load_settings(project.root)
+    nightly.run_night(project, settings, episodes=2, llm=ScriptedLLM(story_responder))
+    with pytest.raises(Exception, match="approve episode 2 first"):
+        nightly.approve_draft(project, 3, settings)
+    nightly.approve_draft(project, 2, settings)
+    canon = Canon(project.canon_dir)
+    assert canon.episode_numbers() == [1, 2] and canon.storyboard(2)
+    assert statuses(project) == {2: "approved", 3: "waiting"}
+    assert nightly.load_queue(project)["3"]["provisional_on"] == []
+    assert read_jsonl(project.root / "logs" / "nights.jsonl")
