@@ -49,7 +49,7 @@ class Budgets:
              until: str | None = None, now: float | None = None) -> Budgets:
         deadline = None
         if until:
-            hh, mm = parse_hhmm(until)
+            hh, mm = parse_hhmm(until, "--until")
             t = dt.datetime.fromtimestamp(now if now is not None else time.time())
             end = t.replace(hour=hh, minute=mm, second=0, microsecond=0)
             deadline = (end if end > t else end + dt.timedelta(days=1)).timestamp()

@@ -26,11 +26,11 @@ Backend = Literal["cron", "systemd"]
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
-def parse_hhmm(text: str) -> tuple[int, int]:
+def parse_hhmm(text: str, option: str = "--at") -> tuple[int, int]:
     """``"02:00"`` → ``(2, 0)``; anything else is a one-line :class:`BadInput`."""
     m = _HHMM.match(text.strip())
     if not m:
-        raise BadInput(f"--at {text!r} is not a time; use HH:MM in 24-hour form, e.g. --at 02:00")
+        raise BadInput(f"{option} {text!r} is not a time; use HH:MM in 24-hour form, e.g. {option} 02:00")
     return int(m.group(1)), int(m.group(2))
 
 

@@ -166,3 +166,28 @@ def test_approving_a_draft_commits_it_and_only_it(project: Project) -> None:
     assert statuses(project) == {2: "approved", 3: "waiting"}
     assert nightly.load_queue(project)["3"]["provisional_on"] == []
     assert read_jsonl(project.root / "logs" / "nights.jsonl")
+
+
+def test_endpoint_down_ends_the_night_with_state_saved_and_the_cause_reported(project: Project) -> None:
+    from showrunner.llm.base import LLMError
+
+    calls = {"n": 0}
+
+    def flaky(prompt, schema):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] > 3:
+            raise LLMError("connection refused by http://127.0.0.1:9/v1 after 4 attempts")
+        return story_responder(prompt, schema)
+
+    settings = load_settings(project.root)
+    digest = Canon(project.canon_dir).digest()
+    night = nightly.run_night(project, settings, episodes=2, llm=ScriptedLLM(flaky))
+    assert night["status"] == "fault" and night["exit_code"] == 4
+    assert "connection refused" in (project.reports_dir / "latest.md").read_text()
+    assert statuses(project) == {2: "drafting"}
+    failed = project_ledger(project.root).entries(night=night["night"])
+    assert any("connection refused" in (r.get("error") or "") for r in failed)
+    no_torn_drafts(project)
+    assert Canon(project.canon_dir).digest() == digest
+    again = nightly.run_night(project, settings, episodes=2, llm=ScriptedLLM(story_responder))
+    assert again["exit_code"] == 0 and statuses(project) == {2: "waiting", 3: "waiting"}
