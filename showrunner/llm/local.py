@@ -13,6 +13,7 @@ are cached per schema. torch/transformers/xgrammar are imported only here.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -84,6 +85,7 @@ def load_model(path: Path) -> LoadedModel:
 
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
+        _quiet_gguf_progress()
 
         torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                                   else os.cpu_count() or 1))
@@ -103,6 +105,17 @@ def load_model(path: Path) -> LoadedModel:
                              context=context, load_s=time.perf_counter() - start)
         _LOADED[key] = loaded
         return loaded
+
+
+def _quiet_gguf_progress() -> None:
+    """Silence the tqdm bar transformers' GGUF loader draws on stderr (the CLI's stderr is for messages)."""
+    try:
+        import transformers.modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:
+        return
+    bar = getattr(gguf_utils, "tqdm", None)
+    if bar is not None and not isinstance(bar, functools.partial):
+        gguf_utils.tqdm = functools.partial(bar, disable=True)
 
 
 class LocalProvider:
