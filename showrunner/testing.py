@@ -117,7 +117,8 @@ def _log_call(prompt: Prompt, schema: type[BaseModel]) -> None:
     path = os.environ.get(CALL_LOG_ENV)
     if path:
         digest = hashlib.sha1(prompt.text.encode()).hexdigest()[:16]
-        line = json.dumps({"prompt_id": prompt.id, "schema": schema.__name__, "sha": digest}) + "\n"
+        line = json.dumps({"prompt_id": prompt.id, "schema": schema.__name__, "sha": digest,
+                           "text": prompt.text}) + "\n"
         with open(path, "a", encoding="utf-8") as f:
             f.write(line)
             f.flush()

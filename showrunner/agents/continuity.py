@@ -16,7 +16,7 @@ from langgraph.runtime import Runtime
 
 from showrunner.agents.common import cast_of, places_of, recall, script_text
 from showrunner.agents.drafts import FactChanges, clip, match_character
-from showrunner.memory.canon import fact_id
+from showrunner.memory.canon import fact_id, merge_facts
 from showrunner.models import Bible, ContinuityIssue, Episode, Fact, FactKind, SceneRef
 from showrunner.pipelines.context import Context
 from showrunner.prompts import render
@@ -122,6 +122,7 @@ def commit_episode(state: SeriesState, runtime: Runtime[Context]) -> dict[str, A
     assert script is not None
     shots, facts = state.get("shots") or [], state.get("new_facts") or []
     if ctx.mode == "draft":
+        facts = merge_facts([], facts)  # closes facts this episode supersedes within itself
         ctx.save_draft(n, "episode", script.model_dump(mode="json"))
         ctx.save_draft(n, "storyboard", {"episode": n, "shots": [s.model_dump(mode="json") for s in shots]})
         ctx.save_draft(n, "facts", [f.model_dump(mode="json") for f in facts])
@@ -129,7 +130,11 @@ def commit_episode(state: SeriesState, runtime: Runtime[Context]) -> dict[str, A
     else:
         ctx.canon.save_episode(script)
         ctx.canon.save_storyboard(n, shots)
-        ctx.canon.add_facts(facts)
-        ctx.memory.add_facts(facts, space="canon")
+        merged = ctx.canon.add_facts(facts)
+        # index this episode's facts and the older ones it closed, exactly as the canon holds them
+        # (recomputed from the canon, so a re-run after a crash between the two writes indexes the same)
+        ids = {f.id for f in facts}
+        touched = [f for f in merged if f.id in ids or (f.valid_until is not None and f.valid_until.episode == n)]
+        ctx.memory.add_facts(touched, space="canon")
     ctx.progress("episode", {"episode": n, "scenes": len(script.scenes), "shots": len(shots)})
     return {"completed": [n], "finished_at": {**(state.get("finished_at") or {}), str(n): time.time()}}
