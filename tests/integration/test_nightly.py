@@ -36,12 +36,14 @@ def _env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def _template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 4-episode series with the bible and episode 1 approved, waiting at episode 2's script gate."""
-    os.environ.update(ENV)
     root = tmp_path_factory.mktemp("tpl") / "series"
     llm = ScriptedLLM(story_responder)
-    series.new_series(root, PREMISE, 4, llm=llm)
-    for _ in range(4):  # bible, script 1, storyboard 1, final 1
-        res = series.continue_series(root, {"action": "approve"}, llm=llm)
+    with pytest.MonkeyPatch.context() as mp:  # module scope: no leaking env into later test files
+        for k, v in ENV.items():
+            mp.setenv(k, v)
+        series.new_series(root, PREMISE, 4, llm=llm)
+        for _ in range(4):  # bible, script 1, storyboard 1, final 1
+            res = series.continue_series(root, {"action": "approve"}, llm=llm)
     assert res["pending"]["episode"] == 2 and Canon(root / "canon").episode_numbers() == [1]
     return root
 
