@@ -76,6 +76,9 @@ class Settings(BaseModel):
     ip_adapter: str | None = Field(None, description="Local path of IP-Adapter weights for references.")
     controlnet: str | None = Field(None, description="Local path or id of a ControlNet; keyframes are then "
                                                      "conditioned on the storyboard panel's layout.")
+    offload: Literal["none", "model", "sequential"] = Field(
+        "none", description="diffusers CPU offload: 'model' (enable_model_cpu_offload) or 'sequential'.")
+    vae_tiling: bool = Field(False, description="Decode latents in tiles (large frames on small GPUs).")
     c2pa_cert: str | None = Field(None, description="PEM certificate chain (signer first) for C2PA manifests; "
                                                     "default: a local CA created in <project>/provenance.")
     c2pa_key: str | None = Field(None, description="PEM private key matching c2pa_cert.")
@@ -113,6 +116,8 @@ ENV: dict[str, str] = {
     "SHOWRUNNER_VIDEO_MODEL": "video_model",
     "SHOWRUNNER_IP_ADAPTER": "ip_adapter",
     "SHOWRUNNER_CONTROLNET": "controlnet",
+    "SHOWRUNNER_OFFLOAD": "offload",
+    "SHOWRUNNER_VAE_TILING": "vae_tiling",
     "SHOWRUNNER_C2PA_CERT": "c2pa_cert",
     "SHOWRUNNER_C2PA_KEY": "c2pa_key",
     "SHOWRUNNER_DEVICE": "device",

@@ -42,7 +42,8 @@ def read_state(project: Project, n: int, *, draft: bool = False) -> dict[str, An
 
 
 def write_state(project: Project, n: int, state: dict[str, Any], *, draft: bool = False) -> None:
-    atomic_write(episode_dir(project, n, draft=draft) / "render.json", json.dumps(state, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(state, indent=2, ensure_ascii=False) + "\n"
+    atomic_write(episode_dir(project, n, draft=draft) / "render.json", text)
 
 
 def output_paths(project: Project, n: int, aspect: str, *, draft: bool = False) -> dict[str, Path]:

@@ -46,7 +46,6 @@ class ShotRecord(BaseModel):
     clip: str | None = None
     clip_status: Literal["rendered", "reused", "none"] = "none"
     seconds: float = 0.0
-    gpu_seconds: float = 0.0
 
 
 class RenderReport(BaseModel):
@@ -66,6 +65,7 @@ class RenderReport(BaseModel):
     outputs: dict[str, str] = Field(default_factory=dict)
     shots: list[ShotRecord] = Field(default_factory=list)
     seconds: float = 0.0
+    gpu_seconds: float = Field(0.0, description="Seconds spent on a CUDA device.")
 
 
 def frame_size(settings: Settings, aspect: str) -> tuple[int, int]:
@@ -170,7 +170,9 @@ def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], select
         for (job, key, path), out in zip(chunk, outputs, strict=True):
             side = {"kind": "keyframe", "shot": job.shot.id, "episode": job.episode, "key": key,
                     "backend": identity, "model": out.params.get("model", identity.get("model")),
-                    "params": out.params, **rj.job_spec(job)}
+                    "params": out.params, "prompt": job.prompt, "negative_prompt": job.negative_prompt,
+                    "seed": job.seed, "references": {k: str(v) for k, v in job.references.items()},
+                    "spec": rj.job_spec(job)}
             prov.write(path, _png(out.frames[0]), title=f"ep{job.episode:03d} {job.shot.id}", sidecar=side)
             records[job.shot.id] = ShotRecord(id=job.shot.id, status="rendered", frame=str(path), frame_key=key,
                                               seconds=round(per, 4))
