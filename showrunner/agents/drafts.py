@@ -8,7 +8,7 @@ to known ones or dropped, scenes are renumbered, lists are capped and empty ones
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -27,72 +27,86 @@ from showrunner.models import (
 )
 
 
+def _text(cap: int, description: str = "", default: str | None = "") -> Any:
+    """A string field whose JSON Schema carries ``maxLength``.
+
+    It is a decoding hint, not a validation rule: a stronger model's longer answer is clipped by code.
+    """
+    if default is None:
+        return Field(description=description, json_schema_extra={"maxLength": cap})
+    return Field(default, description=description, json_schema_extra={"maxLength": cap})
+
+
+def _items(cap: int, description: str = "") -> Any:
+    return Field(default_factory=list, description=description, json_schema_extra={"maxItems": cap})
+
+
 class CharacterDraft(BaseModel):
-    name: str = Field(description="Full name.")
-    role: str = Field("", description="e.g. protagonist, antagonist, mentor.")
-    personality: str = Field("", description="Two or three traits.")
-    hair: str = Field("", description="Hair colour and style.")
-    eyes: str = Field("", description="Eye colour.")
-    build: str = Field("", description="Build and height.")
-    outfit: str = Field("", description="What they wear at the start.")
+    name: str = _text(40, "Full name.", None)
+    role: str = _text(30, "e.g. protagonist, antagonist, mentor.")
+    personality: str = _text(60, "Two or three traits.")
+    hair: str = _text(40, "Hair colour and style.")
+    eyes: str = _text(24, "Eye colour.")
+    build: str = _text(30, "Build and height.")
+    outfit: str = _text(60, "What they wear at the start.")
 
 
 class LocationDraft(BaseModel):
-    name: str = Field(description="Name of the place.")
-    look: str = Field("", description="What it looks like.")
+    name: str = _text(40, "Name of the place.", None)
+    look: str = _text(100, "What it looks like.")
 
 
 class BibleDraft(BaseModel):
-    title: str = Field(description="Series title.")
-    logline: str = Field(description="One-sentence pitch.")
-    genre: str = ""
-    tone: str = ""
-    style_guide: str = Field("", description="Visual style: medium, palette, light.")
-    world_rules: list[str] = Field(default_factory=list)
-    season_arc: str = ""
-    characters: list[CharacterDraft] = Field(default_factory=list)
-    locations: list[LocationDraft] = Field(default_factory=list)
-    episode_loglines: list[str] = Field(default_factory=list, description="One sentence per episode.")
+    title: str = _text(60, "Series title.", None)
+    logline: str = _text(160, "One-sentence pitch.", None)
+    genre: str = _text(30)
+    tone: str = _text(30)
+    style_guide: str = _text(100, "Visual style: medium, palette, light.")
+    world_rules: list[str] = _items(3, "Rules of the world, one sentence each.")
+    season_arc: str = _text(160)
+    characters: list[CharacterDraft] = _items(4)
+    locations: list[LocationDraft] = _items(3)
+    episode_loglines: list[str] = _items(12, "One sentence per episode.")
 
 
 class LineDraft(BaseModel):
-    speaker: str = Field(description="Character name.")
-    text: str = Field(description="What they say.")
+    speaker: str = _text(40, "Character name.", None)
+    text: str = _text(120, "What they say.", None)
 
 
 class SceneDraft(BaseModel):
-    location: str = Field(description="Location name.")
-    characters: list[str] = Field(default_factory=list, description="Names of characters present.")
-    time_of_day: str = Field("", description="day, night, dawn...")
-    summary: str = Field(description="What happens, two sentences.")
-    dialogue: list[LineDraft] = Field(default_factory=list)
+    location: str = _text(40, "Location name.", None)
+    characters: list[str] = _items(3, "Names of characters present.")
+    time_of_day: str = _text(10, "day, night, dawn...")
+    summary: str = _text(200, "What happens, two sentences.", None)
+    dialogue: list[LineDraft] = _items(3)
 
 
 class ScriptDraft(BaseModel):
-    scenes: list[SceneDraft] = Field(default_factory=list, description="Scenes in order.")
+    scenes: list[SceneDraft] = _items(3, "Scenes in order.")
 
 
 class ShotDraft(BaseModel):
     framing: Framing = Framing.medium
     camera_move: CameraMove = CameraMove.static
-    characters: list[str] = Field(default_factory=list, description="Names of characters on screen.")
-    action: str = Field("", description="What happens on screen.")
+    characters: list[str] = _items(3, "Names of characters on screen.")
+    action: str = _text(100, "What happens on screen.")
     duration: float = Field(3.0, description="Seconds.")
 
 
 class ShotList(BaseModel):
-    shots: list[ShotDraft] = Field(default_factory=list)
+    shots: list[ShotDraft] = _items(3)
 
 
 class ChangeDraft(BaseModel):
-    character: str = Field(description="Character name.")
+    character: str = _text(40, "Character name.", None)
     kind: Literal["status", "appearance", "possession"]
-    value: str = Field(description="e.g. 'injured', 'torn red coat', 'the brass key'.")
+    value: str = _text(60, "e.g. 'injured', 'torn red coat', 'the brass key'.", None)
     scene: int = Field(0, description="Scene number where it happens.")
 
 
 class FactChanges(BaseModel):
-    changes: list[ChangeDraft] = Field(default_factory=list)
+    changes: list[ChangeDraft] = _items(3)
 
 
 def clip(text: str, n: int = 400) -> str:
