@@ -107,14 +107,22 @@ def run(scale: float, embedder: str, queries: int, seed: int) -> dict[str, objec
                 "world_state_facts_at_last_ep": len(mem.world_state(len(cf.episodes)))}
 
         last = min(50, len(cf.episodes))
+        probe = cf.episodes[1].scenes[2]  # the same cast, place and query asked at E2 and at E50
         for budget, key in ((600, "tokens_budget600"), (10**6, "tokens_unbudgeted")):
             row = {}
             for ep in (2, last):
-                sc = cf.episodes[ep - 1].scenes[2]
-                pack = mem.retrieve(episode=ep, scene=sc.number, characters=sc.characters,
-                                    locations=[sc.location], query=sc.summary, budget_tokens=budget)
+                pack = mem.retrieve(episode=ep, scene=3, characters=probe.characters,
+                                    locations=[probe.location], query=probe.summary, budget_tokens=budget)
                 row[f"ep{ep}"] = pack.tokens
             out[key] = row
+        # unbudgeted pack size over random scenes early vs late in the series (cast sizes vary by scene)
+        for lo, hi, key in ((1, 5, "early"), (last - 4, last, "late")):
+            pool = [(e, s) for e, s in scenes if lo <= e <= hi]
+            picks = [pool[rng.randrange(len(pool))] for _ in range(30)]
+            sizes = [mem.retrieve(episode=e, scene=s.number, characters=s.characters, locations=[s.location],
+                                  query=s.summary, budget_tokens=10**6).tokens for e, s in picks]
+            out[f"tokens_unbudgeted_mean_{key}"] = round(statistics.mean(sizes), 1)
+        out["load_avg_1m"] = round(os.getloadavg()[0], 1)
     return out
 
 
