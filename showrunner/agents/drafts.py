@@ -114,6 +114,21 @@ def clip(text: str, n: int = 400) -> str:
     return " ".join(str(text).split())[:n]
 
 
+TIMES = ("dawn", "morning", "day", "noon", "afternoon", "dusk", "evening", "night", "midnight")
+
+
+def prose(text: str, n: int = 400) -> str:
+    """``clip`` that also drops junk (a tiny model's stray brackets and template syntax): '' if mostly symbols."""
+    t = clip(text, n)
+    letters = sum(ch.isalpha() for ch in t)
+    return t if letters >= 3 and letters >= 0.5 * len(t.replace(" ", "")) else ""
+
+
+def time_of_day(text: str) -> str:
+    low = clip(text, 40).lower()
+    return next((t for t in TIMES if t in low), "")
+
+
 def bible_from_draft(d: BibleDraft, *, premise: str, episodes: int, max_characters: int = 6,
                      max_locations: int = 5) -> Bible:
     """A valid bible with unique safe ids, at least one character and place, exactly ``episodes`` loglines."""
@@ -136,13 +151,13 @@ def bible_from_draft(d: BibleDraft, *, premise: str, episodes: int, max_characte
             locs.setdefault(lo.id, lo)
     if not locs:
         locs["home"] = Location(name="Home", look="")
-    loglines = [clip(x, 300) for x in d.episode_loglines if clip(x)]
+    loglines = [prose(x, 300) for x in d.episode_loglines if prose(x)]
     eps = [EpisodeLogline(number=i + 1, title=f"Episode {i + 1}",
                           logline=loglines[i] if i < len(loglines) else f"The story continues (part {i + 1}).")
            for i in range(episodes)]
     return Bible(title=clip(d.title, 200) or clip(premise, 60) or "Untitled", logline=clip(d.logline) or clip(premise),
                  genre=clip(d.genre, 80), tone=clip(d.tone, 80), style_guide=clip(d.style_guide),
-                 world_rules=[clip(r, 200) for r in d.world_rules if clip(r)][:6], season_arc=clip(d.season_arc, 600),
+                 world_rules=[prose(r, 200) for r in d.world_rules if prose(r)][:6], season_arc=clip(d.season_arc, 600),
                  characters=list(chars.values())[:max_characters], locations=list(locs.values())[:max_locations],
                  episodes=eps)
 
@@ -189,14 +204,14 @@ def scenes_from_draft(d: ScriptDraft, bible: Bible, *, max_scenes: int) -> list[
         lines = []
         for ln in sd.dialogue[:6]:
             who = match_character(bible, ln.speaker)
-            if who and clip(ln.text):
-                lines.append(DialogueLine(speaker=who, text=clip(ln.text, 300)))
+            if who and prose(ln.text):
+                lines.append(DialogueLine(speaker=who, text=prose(ln.text, 300)))
                 if who not in cast:
                     cast.append(who)
         if not cast:
             cast = [bible.characters[0].id]
         scenes.append(Scene(number=len(scenes) + 1, location=loc, characters=cast,
-                            time_of_day=clip(sd.time_of_day, 20).lower(), summary=clip(sd.summary, 500),
+                            time_of_day=time_of_day(sd.time_of_day), summary=prose(sd.summary, 500),
                             dialogue=lines))
     if not scenes:
         scenes.append(Scene(number=1, location=bible.locations[0].id, characters=[bible.characters[0].id],

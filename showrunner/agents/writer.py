@@ -12,7 +12,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from showrunner.agents.common import cast_of, context_text, header, places_of, recall, script_text
-from showrunner.agents.drafts import BibleDraft, ScriptDraft, bible_from_draft, clip, scenes_from_draft
+from showrunner.agents.drafts import BibleDraft, ScriptDraft, bible_from_draft, clip, prose, scenes_from_draft
 from showrunner.models import Bible, Episode, Outline, Severity
 from showrunner.pipelines.context import Context
 from showrunner.prompts import render
@@ -45,8 +45,8 @@ def write_outline(state: SeriesState, runtime: Runtime[Context]) -> dict[str, An
                     total=state["episodes_total"], title=title, logline=logline)
     gen = ctx.generate(prompt, Outline, episode=n, node="write_outline")
     o = gen.value
-    outline = Outline(title=clip(o.title, 200) or title, logline=clip(o.logline) or logline,
-                      beats=[clip(b, 300) for b in o.beats if clip(b)][:6] or [logline])
+    outline = Outline(title=prose(o.title, 200) or title, logline=prose(o.logline) or logline,
+                      beats=[prose(b, 300) for b in o.beats if prose(b)][:6] or [logline])
     return {"outline": outline, "usage": [usage_record(gen.usage, episode=n, node="write_outline")]}
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from showrunner.agents.drafts import BibleDraft, ScriptDraft, ShotList
+from showrunner.agents.drafts import TIMES, BibleDraft, ScriptDraft, ShotList
 from showrunner.memory.canon import Canon
+from showrunner.models import Outline
 from showrunner.pipelines import series
 from showrunner.pipelines.project import Project
 from showrunner.testing import ScriptedLLM, story_responder
@@ -34,7 +35,10 @@ def hostile(prompt: Any, schema: Any) -> Any:
         if "episode 2" in prompt.text.lower():
             return {"scenes": []}
         return {"scenes": [{"location": "../../root", "characters": ["../../etc/passwd", "Nobody Known"],
-                            "summary": "x", "dialogue": [{"speaker": "/etc/shadow", "text": "hi"}]}] * 9}
+                            "summary": "x", "time_of_day": "ella",
+                            "dialogue": [{"speaker": "/etc/shadow", "text": "hi"}]}] * 9}
+    if schema is Outline:
+        return {"title": "{{ x }}", "logline": "]](E1 S1),", "beats": [".[] * 4*]{#[} {% if %}", "[]"]}
     if schema is ShotList:
         return {"shots": [{"characters": ["../../etc/passwd"], "action": "", "duration": 999}]}
     return story_responder(prompt, schema)
@@ -56,6 +60,8 @@ def test_hostile_model_output_never_escapes_or_breaks(tmp_path: Path) -> None:
         ep = canon.episode(n)
         assert ep is not None and 1 <= len(ep.scenes) <= 4
         assert [s.number for s in ep.scenes] == list(range(1, len(ep.scenes) + 1))
+        assert ep.title == f"Episode {n}" and ep.beats == [ep.logline] and "{" not in ep.logline  # junk dropped
+        assert all(s.time_of_day in (*TIMES, "") for s in ep.scenes)
         for s in ep.scenes:
             assert bible.location(s.location) is not None
             assert all(bible.character(c) is not None for c in s.characters)
