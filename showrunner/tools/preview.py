@@ -60,7 +60,7 @@ class PreviewBackend:
 def draw_panel(job: RenderJob) -> Image.Image:
     w, h = job.width, job.height
     unit = min(w, h)
-    header_h, caption_h = max(18, unit // 16), _caption_height(job, w, h)
+    header_h, caption_h = max(min(18, h // 8), unit // 16), min(_caption_height(job, w, h), int(h * 0.4))
     stage = (0, header_h, w, h - caption_h)
     bd = location_backdrop(job.location, job.time_of_day)
     img = Image.new("RGB", (w, h), (20, 20, 24))
