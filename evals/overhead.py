@@ -22,11 +22,12 @@ from typing import Any
 
 from showrunner.memory.canon import Canon
 from showrunner.pipelines import series
+from showrunner.pipelines.context import noop_render
 from showrunner.pipelines.project import Project, read_jsonl
 from showrunner.testing import ScriptedLLM, story_responder
 
 PREMISE = "A harbor crew keeps a drowned city's tide gates running while old rivals circle"
-CONFIG = {"llm": "scripted (showrunner.testing:story_responder, zero latency)", "embedder": "hash",
+CONFIG = {"llm": "scripted (showrunner.testing:story_responder, zero latency)", "embedder": "hash", "render": "none",
           "checkpointer": "sqlite, durability=sync", "auto_approve": "all", "revision_limit": 2}
 
 
@@ -35,7 +36,7 @@ def run_series(episodes: int, root: Path) -> dict[str, Any]:
     os.environ["SHOWRUNNER_EMBEDDER"] = "hash"
     llm = ScriptedLLM(story_responder)
     t0 = time.perf_counter()
-    _, res = series.new_series(root, PREMISE, episodes, llm=llm, auto_approve=frozenset({"all"}))
+    _, res = series.new_series(root, PREMISE, episodes, llm=llm, auto_approve=frozenset({"all"}), render=noop_render)
     total = time.perf_counter() - t0
     assert res["status"] == "done", res
     snap = series.snapshot(Project.open(root))

@@ -47,8 +47,11 @@ def _storyboard(a: dict[str, Any], pend: dict[str, Any]) -> list[str]:
         out.append(f"  {s['id']} {s['framing']}/{s['camera_move']} {s['duration']}s "
                    f"[{', '.join(s.get('characters', []))}] {escape(s.get('action', ''))}")
         out.append(f"      prompt: {escape(s.get('visual_prompt', ''))[:240]}")
-    if pend.get("render"):
-        out.append(f"render: {escape(str(pend['render']))}")
+    render = pend.get("render") or {}
+    if render.get("outputs"):
+        out += [f"render {kind}: {escape(path)}" for kind, path in render["outputs"].items()]
+    elif render:
+        out.append(f"render: {escape(str(render.get('reason', 'nothing rendered')))}")
     return out
 
 

@@ -27,7 +27,7 @@ from showrunner.config import Settings, load_settings
 from showrunner.errors import BadInput, ProjectError, ServiceError
 from showrunner.graph import build_graph, serializer
 from showrunner.memory.canon import Canon
-from showrunner.pipelines.context import Context, Mode, Progress, quiet
+from showrunner.pipelines.context import Context, Mode, Progress, RenderHook, quiet
 from showrunner.pipelines.project import Project
 from showrunner.state import GATES, SeriesState
 
@@ -93,8 +93,13 @@ def open_saver(project: Project, settings: Settings) -> Iterator[BaseCheckpointS
 def build_context(project: Project, settings: Settings, *, mode: Mode = "interactive",
                   auto_approve: frozenset[str] = frozenset(), llm: Any = None, memory: Any = None,
                   progress: Progress = quiet, **extra: Any) -> Context:
-    """Services for a run: the provider from settings, metered into the project's ledger, and the memory."""
+    """Services for a run: the metered LLM, the memory and the render hook.
+
+    The provider comes from settings and writes every call to the project's ledger; the render hook
+    renders at the settings' preset (drafts under renders/drafts/).
+    """
     from showrunner.pipelines.ledger import meter_for, project_ledger
+    from showrunner.pipelines.render import render_hook
 
     if llm is None:
         from showrunner.llm import get_llm
@@ -104,6 +109,8 @@ def build_context(project: Project, settings: Settings, *, mode: Mode = "interac
         from showrunner.memory import open_memory
 
         memory = open_memory(project, settings)
+    if extra.get("render") is None:
+        extra["render"] = render_hook(project, settings)
     meter = meter_for(project_ledger(project.root, settings.prices), **({"draft": True} if mode == "draft" else {}))
     return Context(llm=llm, memory=memory, canon=Canon(project.canon_dir), settings=settings, root=project.root,
                    mode=mode, auto_approve=auto_approve, meter=meter, progress=progress, **extra)
@@ -130,7 +137,8 @@ def outcome(snapshot: Any) -> dict[str, Any]:
 
 
 def new_series(root: Path, premise: str, episodes: int, *, auto_approve: frozenset[str] = frozenset(),
-               progress: Progress = quiet, llm: Any = None, **overrides: Any) -> tuple[Project, dict[str, Any]]:
+               progress: Progress = quiet, llm: Any = None, render: RenderHook | None = None,
+               **overrides: Any) -> tuple[Project, dict[str, Any]]:
     """Create the project and run until the first active gate (or the end with auto-approval)."""
     premise, episodes = check_premise(premise), check_episodes(episodes)
     root = root.expanduser().resolve()
@@ -139,7 +147,8 @@ def new_series(root: Path, premise: str, episodes: int, *, auto_approve: frozens
     try:
         settings = load_settings(project.root, **overrides)
         with project.lock("showrunner new"):
-            ctx = build_context(project, settings, auto_approve=auto_approve, llm=llm, progress=progress)
+            ctx = build_context(project, settings, auto_approve=auto_approve, llm=llm, progress=progress,
+                                render=render)
             state: SeriesState = {"premise": premise, "episodes_total": episodes, "first_episode": 1,
                                   "last_episode": episodes, "bible": None, "completed": []}
             result = run(project, ctx, state)
@@ -174,7 +183,7 @@ def open_series(root: Path) -> tuple[Project, frozenset[str]]:
 
 
 def continue_series(root: Path, decision: dict[str, Any] | None = None, *, progress: Progress = quiet,
-                    llm: Any = None, **overrides: Any) -> dict[str, Any]:
+                    llm: Any = None, render: RenderHook | None = None, **overrides: Any) -> dict[str, Any]:
     """Answer the pending gate with ``decision`` (validated first) or, without one, continue after a crash."""
     from showrunner.agents.human import parse_decision
 
@@ -189,7 +198,7 @@ def continue_series(root: Path, decision: dict[str, Any] | None = None, *, progr
             if pend is None:
                 raise ProjectError("nothing is waiting for a decision; see 'showrunner status'")
             parse_decision(decision, pend["gate"])  # an invalid edit is refused here, before resuming
-        ctx = build_context(project, settings, auto_approve=auto, llm=llm, progress=progress)
+        ctx = build_context(project, settings, auto_approve=auto, llm=llm, progress=progress, render=render)
         return run(project, ctx, Command(resume=decision) if decision is not None else None)
 
 

@@ -34,6 +34,8 @@ def test_every_gate_in_order_then_done(tmp_path: Path) -> None:
     seen = []
     while res["status"] == "waiting":
         seen.append((res["pending"]["gate"], res["pending"]["episode"]))
+        if seen[-1][0] == "final":  # the final gate shows the rendered preview cut
+            assert Path(res["pending"]["render"]["outputs"]["mp4"]).is_file()
         res = step(root, llm)
     assert seen == [("bible", 0), ("script", 1), ("storyboard", 1), ("final", 1), ("script", 2),
                     ("storyboard", 2), ("final", 2)]
