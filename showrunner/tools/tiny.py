@@ -124,8 +124,12 @@ def _save_controlnet(folder: Path) -> None:
 
 def _save_svd(folder: Path) -> None:
     import torch
-    from diffusers import (AutoencoderKLTemporalDecoder, EulerDiscreteScheduler, StableVideoDiffusionPipeline,
-                           UNetSpatioTemporalConditionModel)
+    from diffusers import (
+        AutoencoderKLTemporalDecoder,
+        EulerDiscreteScheduler,
+        StableVideoDiffusionPipeline,
+        UNetSpatioTemporalConditionModel,
+    )
     from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
 
     torch.manual_seed(0)
@@ -135,7 +139,8 @@ def _save_svd(folder: Path) -> None:
         up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"), cross_attention_dim=32,
         num_attention_heads=8, projection_class_embeddings_input_dim=96, addition_time_embed_dim=32)
     sched = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                                   interpolation_type="linear", num_train_timesteps=1000, prediction_type="v_prediction",
+                                   interpolation_type="linear", num_train_timesteps=1000,
+                                   prediction_type="v_prediction",
                                    sigma_max=700.0, sigma_min=0.002, steps_offset=1, timestep_spacing="leading",
                                    timestep_type="continuous", use_karras_sigmas=True)
     vae = AutoencoderKLTemporalDecoder(block_out_channels=[32, 64], in_channels=3, out_channels=3,
@@ -143,8 +148,9 @@ def _save_svd(folder: Path) -> None:
     enc = CLIPVisionModelWithProjection(CLIPVisionConfig(hidden_size=32, projection_dim=32, num_hidden_layers=5,
                                                          num_attention_heads=4, image_size=224, intermediate_size=37,
                                                          patch_size=14))
-    StableVideoDiffusionPipeline(vae=vae, image_encoder=enc, unet=unet, scheduler=sched,
-                                 feature_extractor=CLIPImageProcessor(crop_size=32, size=32)).save_pretrained(folder)
+    pipe: Any = StableVideoDiffusionPipeline(vae=vae, image_encoder=enc, unet=unet, scheduler=sched,
+                                             feature_extractor=CLIPImageProcessor(crop_size=32, size=32))
+    pipe.save_pretrained(folder)
 
 
 BUILDERS: dict[str, Callable[[Path], None]] = {"tiny-sd": _save_sd, "tiny-controlnet": _save_controlnet,

@@ -77,7 +77,7 @@ def _from_pretrained(loader: Any, model: str, dtype: Any, what: str) -> Any:
     path = tiny.resolve(model)
     try:
         return loader.from_pretrained(path, dtype=dtype, local_files_only=True)
-    except (OSError, ValueError, EnvironmentError) as exc:
+    except (OSError, ValueError) as exc:
         where = "folder" if Path(path).exists() else "model id (not in the local Hugging Face cache)"
         raise ServiceError(f"cannot load {what} {model!r} from this {where}: {' '.join(str(exc).split())[:160]}; "
                            "download it first (hf download ...) or point the setting at a local folder") from exc
