@@ -125,8 +125,10 @@ def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     if pend:
         lines.append(f"waiting at gate {pend['gate']} (episode {pend['episode']}) for {WAITING_FOR[pend['gate']]}")
     for k, v in sorted(rows.items()):
-        lines.append(f"  episode {k}: {v.get('calls', 0)} calls, {v.get('prompt_tokens', 0)}+"
-                     f"{v.get('completion_tokens', 0)} tokens, wall {v.get('wall_seconds')} s")
+        wall = "" if v.get("wall_seconds") is None else f", wall {v['wall_seconds']} s"
+        label = "bible" if k == 0 else f"episode {k}"
+        lines.append(f"  {label}: {v.get('calls', 0)} calls, {v.get('prompt_tokens', 0)}+"
+                     f"{v.get('completion_tokens', 0)} tokens{wall}")
     emit(data, as_json, "\n".join(lines))
 
 
