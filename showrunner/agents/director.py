@@ -114,5 +114,6 @@ def storyboard_of(state: SeriesState) -> Storyboard:
 def render_episode(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Render through the context's hook (a no-op until the render pipeline is wired)."""
     ctx = runtime.context
-    result = ctx.render(episode=state["episode"], shots=state.get("shots") or [], mode=ctx.mode)
+    result = ctx.render(episode=state["episode"], shots=state.get("shots") or [], mode=ctx.mode,
+                        script=state.get("script"))
     return {"render": result}

@@ -35,7 +35,7 @@ Meter = Callable[[StructuredLLM, dict[str, Any]], StructuredLLM]
 Progress = Callable[[str, dict[str, Any]], None]
 
 
-def noop_render(*, episode: int, shots: list[Shot], mode: Mode = "interactive") -> dict[str, Any]:
+def noop_render(*, episode: int, shots: list[Shot], mode: Mode = "interactive", **_: Any) -> dict[str, Any]:
     """Default render hook until the render pipeline is wired: renders nothing and says so."""
     return {"rendered": False, "episode": episode, "shots": len(shots), "reason": "no render hook configured"}
 

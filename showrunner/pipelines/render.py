@@ -241,8 +241,11 @@ def render_hook(project: Project, settings: Settings) -> Callable[..., dict[str,
     lines are written here.
     """
 
-    def hook(*, episode: int, shots: list[Shot], mode: str = "interactive", **_: Any) -> dict[str, Any]:
-        report = render_episode(project, settings, episode, shots=shots, draft=mode == "draft", record=False)
+    def hook(*, episode: int, shots: list[Shot], mode: str = "interactive", script: Episode | None = None,
+             **_: Any) -> dict[str, Any]:
+        # the script is not in the canon yet at this gate: pass it so shots find their scene's location
+        report = render_episode(project, settings, episode, shots=shots, episode=script, draft=mode == "draft",
+                                record=False)
         return {**report.model_dump(mode="json"), "rendered": report.rendered + report.clips_rendered > 0
                 or report.cut_rendered, "keyframes_rendered": report.rendered}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,9 @@ def test_every_gate_in_order_then_done(tmp_path: Path) -> None:
         seen.append((res["pending"]["gate"], res["pending"]["episode"]))
         if seen[-1][0] == "final":  # the final gate shows the rendered preview cut
             assert Path(res["pending"]["render"]["outputs"]["mp4"]).is_file()
+            # the unapproved script reaches the renderer, so every frame knows its scene's location
+            sidecars = [json.loads(p.read_text()) for p in (root / "renders" / "frames").rglob("*.json")]
+            assert sidecars and all(sc["spec"]["location"] for sc in sidecars)
         res = step(root, llm)
     assert seen == [("bible", 0), ("script", 1), ("storyboard", 1), ("final", 1), ("script", 2),
                     ("storyboard", 2), ("final", 2)]
