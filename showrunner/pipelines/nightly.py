@@ -27,6 +27,7 @@ from showrunner.errors import BadInput, ProjectError, ShowrunnerError
 from showrunner.memory.canon import Canon
 from showrunner.models import Fact
 from showrunner.pipelines import nightly_graph as drafting
+from showrunner.pipelines import series
 from showrunner.pipelines.estimate import estimate
 from showrunner.pipelines.ledger import Ledger, Totals, project_ledger
 from showrunner.pipelines.project import Project, append_jsonl, atomic_write, read_jsonl
@@ -89,6 +90,8 @@ def reject_draft(project: Project, episode: int, notes: str) -> list[int]:
     if entry is None or entry["status"] == APPROVED:
         raise ProjectError(f"episode {episode} has no draft to reject; see 'showrunner report'")
     entry.update(status=REJECTED, notes=[*entry.get("notes", []), " ".join(notes.split())])
+    append_jsonl(project.decisions, {"time": time.time(), "gate": "draft", "episode": episode,
+                                     "action": "reject", "notes": " ".join(notes.split())})
     stale = []
     for key, later in queue.items():
         if int(key) > episode and later["status"] in (WAITING, DRAFTING):
@@ -127,6 +130,10 @@ def approve_draft(project: Project, episode: int, settings: Settings | None = No
         for later in queue.values():
             later["provisional_on"] = [m for m in later.get("provisional_on", []) if m != episode]
         save_queue(project, queue)
+        append_jsonl(project.decisions, {"time": time.time(), "gate": "draft", "episode": episode,
+                                         "action": "approve", "notes": ""})
+        # the interactive series thread must not redo (or re-commit) what is now canon
+        series.fast_forward(project, settings or load_settings(project.root), episode)
 
 
 def plan(project: Project, queue: dict[str, dict[str, Any]], k: int) -> list[int]:

@@ -245,3 +245,23 @@ def draft_episode(project: Project, settings: Settings, episode: int, *, notes: 
             raise ServiceError(f"drafting episode {episode} failed: {exc}; state is saved, run again") from exc
         out = outcome(graph.get_state(cfg))
     return {**out, "episode": episode, "thread": thread, "drafts": str(ctx.drafts_dir(episode))}
+
+
+def fast_forward(project: Project, settings: Settings, through: int) -> bool:
+    """Move the series thread past episodes committed outside it (approved nightly drafts).
+
+    When the interactive thread still waits at a gate of an episode that is now canon, its pending work is
+    obsolete: it continues at episode ``through + 1`` instead (or ends). Returns True when it moved.
+    """
+    cfg = _config(project.thread_id)
+    with open_saver(project, settings) as saver:
+        graph = build_graph(saver)
+        values = graph.get_state(cfg).values
+        if not values or values.get("bible") is None:
+            return False
+        done = set(values.get("completed") or [])
+        missing = [n for n in range(1, through + 1) if n not in done]
+        if not missing:
+            return False
+        graph.update_state(cfg, {"completed": missing}, as_node="commit_episode")
+        return True

@@ -168,6 +168,15 @@ def test_approving_a_draft_commits_it_and_only_it(project: Project) -> None:
     assert statuses(project) == {2: "approved", 3: "waiting"}
     assert nightly.load_queue(project)["3"]["provisional_on"] == []
     assert read_jsonl(project.root / "logs" / "nights.jsonl")
+    nightly.approve_draft(project, 3, settings)
+    decisions = [(d["gate"], d["episode"], d["action"]) for d in read_jsonl(project.decisions)]
+    assert decisions[-2:] == [("draft", 2, "approve"), ("draft", 3, "approve")]
+    # the interactive thread waited at episode 2's script gate: it moves on to episode 4, redoing nothing
+    llm = ScriptedLLM(story_responder)
+    res = series.continue_series(project.root, llm=llm)
+    assert res["pending"]["gate"] == "script" and res["pending"]["episode"] == 4
+    assert res["completed"] == [1, 2, 3] and Canon(project.canon_dir).episode_numbers() == [1, 2, 3]
+    assert len(llm.calls("writer/outline")) == 1  # episode 4's only
 
 
 def test_endpoint_down_ends_the_night_with_state_saved_and_the_cause_reported(project: Project) -> None:
