@@ -120,7 +120,7 @@ def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
             "status": out["status"], "completed": out["completed"],
             "pending": None if not pend else {"gate": pend["gate"], "episode": pend["episode"],
                                               "waiting_for": WAITING_FOR.get(pend["gate"], "a person")},
-            "per_episode": {str(k): v for k, v in sorted(rows.items())}}
+            "per_episode": {str(k): v for k, v in sorted(rows.items())}, **_night_view(project)}
     lines = [f"{data['status']}: {len(out['completed'])}/{meta.get('episodes')} episodes approved"]
     if pend:
         lines.append(f"waiting at gate {pend['gate']} (episode {pend['episode']}) for {WAITING_FOR[pend['gate']]}")
@@ -129,7 +129,26 @@ def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
         label = "bible" if k == 0 else f"episode {k}"
         lines.append(f"  {label}: {v.get('calls', 0)} calls, {v.get('prompt_tokens', 0)}+"
                      f"{v.get('completion_tokens', 0)} tokens{wall}")
+    if data["drafts"]:
+        lines.append("nightly drafts: " + ", ".join(f"{k} {v['status']} at {v.get('gate') or '-'}"
+                                                    for k, v in data["drafts"].items()))
+    if data["report"]:
+        lines.append(f"latest report: {data['report']}")
     emit(data, as_json, "\n".join(lines))
+
+
+def _night_view(root: Path) -> dict[str, Any]:
+    """The nightly review queue and the latest morning report, which status points to."""
+    from showrunner.pipelines.nightly import load_queue
+    from showrunner.pipelines.project import Project
+    from showrunner.pipelines.report import latest_report
+
+    proj = Project.open(root)
+    queue = load_queue(proj)
+    report = latest_report(proj)
+    return {"drafts": {k: {"status": v.get("status"), "gate": v.get("gate")} for k, v in sorted(
+                queue.items(), key=lambda kv: int(kv[0]))},
+            "report": str(report) if report else None}
 
 
 def _pending(root: Path) -> dict[str, Any]:

@@ -99,6 +99,11 @@ def test_nightly_drafts_two_episodes_leaves_canon_untouched_and_reports(project:
     est = subprocess.run([sys.executable, "-m", "showrunner.cli.main", "estimate", "--project", str(project.root),
                           "--episodes", "2", "--json"], capture_output=True, text=True, env={**os.environ, **ENV})
     assert est.returncode == 0 and json.loads(est.stdout)["basis"] == "history"
+    st = subprocess.run([sys.executable, "-m", "showrunner.cli.main", "status", "--project", str(project.root),
+                         "--json"], capture_output=True, text=True, env={**os.environ, **ENV})
+    view = json.loads(st.stdout)
+    assert view["drafts"] == {"2": {"status": "waiting", "gate": "final"}, "3": {"status": "waiting", "gate": "final"}}
+    assert view["report"] and view["report"].endswith("latest.md")
 
 
 def test_second_run_is_refused_and_a_killed_run_is_recovered(project: Project) -> None:
