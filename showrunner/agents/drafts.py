@@ -27,33 +27,37 @@ from showrunner.models import (
 )
 
 
-def _text(cap: int, description: str = "", default: str | None = "") -> Any:
-    """A string field whose JSON Schema carries ``maxLength``.
+def _text(cap: int, description: str = "", default: str | None = "", *, least: int = 0) -> Any:
+    """A string field whose JSON Schema carries ``maxLength`` (and ``minLength`` when ``least``).
 
-    It is a decoding hint, not a validation rule: a stronger model's longer answer is clipped by code.
+    These are decoding hints, not validation rules: grammar-constrained decoding (the local provider) and
+    servers with structured output keep a small model from leaving a look empty or rambling; a stronger
+    model's longer answer is clipped by code and an empty one gets a safe default.
     """
+    extra: dict[str, Any] = {"maxLength": cap, **({"minLength": least} if least else {})}
     if default is None:
-        return Field(description=description, json_schema_extra={"maxLength": cap})
-    return Field(default, description=description, json_schema_extra={"maxLength": cap})
+        return Field(description=description, json_schema_extra=extra)
+    return Field(default, description=description, json_schema_extra=extra)
 
 
-def _items(cap: int, description: str = "") -> Any:
-    return Field(default_factory=list, description=description, json_schema_extra={"maxItems": cap})
+def _items(cap: int, description: str = "", *, least: int = 0) -> Any:
+    extra: dict[str, Any] = {"maxItems": cap, **({"minItems": least} if least else {})}
+    return Field(default_factory=list, description=description, json_schema_extra=extra)
 
 
 class CharacterDraft(BaseModel):
-    name: str = _text(40, "Full name.", None)
+    name: str = _text(40, "Full name.", None, least=3)
     role: str = _text(30, "e.g. protagonist, antagonist, mentor.")
     personality: str = _text(60, "Two or three traits.")
-    hair: str = _text(40, "Hair colour and style.")
-    eyes: str = _text(24, "Eye colour.")
-    build: str = _text(30, "Build and height.")
-    outfit: str = _text(60, "What they wear at the start.")
+    hair: str = _text(40, "Hair colour and style.", least=4)
+    eyes: str = _text(24, "Eye colour.", least=4)
+    build: str = _text(30, "Build and height.", least=4)
+    outfit: str = _text(60, "What they wear at the start.", least=6)
 
 
 class LocationDraft(BaseModel):
-    name: str = _text(40, "Name of the place.", None)
-    look: str = _text(100, "What it looks like.")
+    name: str = _text(40, "Name of the place.", None, least=3)
+    look: str = _text(100, "What it looks like.", least=10)
 
 
 class BibleDraft(BaseModel):
@@ -62,11 +66,11 @@ class BibleDraft(BaseModel):
     genre: str = _text(30)
     tone: str = _text(30)
     style_guide: str = _text(100, "Visual style: medium, palette, light.")
-    world_rules: list[str] = _items(3, "Rules of the world, one sentence each.")
+    world_rules: list[str] = _items(3, "Rules of the world, one sentence each.", least=1)
     season_arc: str = _text(160)
-    characters: list[CharacterDraft] = _items(4)
-    locations: list[LocationDraft] = _items(3)
-    episode_loglines: list[str] = _items(12, "One sentence per episode.")
+    characters: list[CharacterDraft] = _items(4, least=2)
+    locations: list[LocationDraft] = _items(3, least=2)
+    episode_loglines: list[str] = _items(12, "One sentence per episode.", least=2)
 
 
 class LineDraft(BaseModel):
@@ -76,14 +80,14 @@ class LineDraft(BaseModel):
 
 class SceneDraft(BaseModel):
     location: str = _text(40, "Location name.", None)
-    characters: list[str] = _items(3, "Names of characters present.")
+    characters: list[str] = _items(3, "Names of characters present.", least=1)
     time_of_day: str = _text(10, "day, night, dawn...")
     summary: str = _text(200, "What happens, two sentences.", None)
-    dialogue: list[LineDraft] = _items(3)
+    dialogue: list[LineDraft] = _items(3, least=1)
 
 
 class ScriptDraft(BaseModel):
-    scenes: list[SceneDraft] = _items(3, "Scenes in order.")
+    scenes: list[SceneDraft] = _items(3, "Scenes in order.", least=2)
 
 
 class ShotDraft(BaseModel):
@@ -95,7 +99,7 @@ class ShotDraft(BaseModel):
 
 
 class ShotList(BaseModel):
-    shots: list[ShotDraft] = _items(3)
+    shots: list[ShotDraft] = _items(3, least=1)
 
 
 class ChangeDraft(BaseModel):

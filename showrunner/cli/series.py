@@ -46,6 +46,10 @@ def _say(result: dict[str, Any], project: Path, as_json: bool) -> None:
                "approve, reject --notes or edit")
     else:
         msg = f"{result['status']}: episodes in canon: {result['completed'] or 'none'} ({project})"
+        cuts = sorted(project.glob("renders/ep-*/ep-*.mp4"))
+        if cuts:
+            msg += "\ncuts: " + ", ".join(str(c) for c in cuts)
+        msg += f"\nread it: {project / 'canon'} (bible, characters, episodes, storyboards)"
     emit({"project": str(project), **result}, as_json, msg)
 
 

@@ -78,6 +78,10 @@ def bounded_schema(schema: dict[str, Any], *, max_string: int = 160, max_items: 
             limit = max_nested_items if in_array else max_items
             cap = min(node.get("maxItems", limit), limit)
             node["maxItems"] = max(cap, node.get("minItems", 0))
+        props = node.get("properties")
+        if isinstance(props, dict):  # a property with a minimum hint must be present, or the hint is moot
+            hinted = [k for k, v in props.items() if isinstance(v, dict) and ({"minItems", "minLength"} & v.keys())]
+            node["required"] = list(dict.fromkeys([*node.get("required", []), *hinted]))
         for key, value in node.items():
             if key in ("items", "prefixItems"):
                 walk(value, True)

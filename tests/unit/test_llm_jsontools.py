@@ -62,3 +62,13 @@ def test_error_summary_is_one_compact_line() -> None:
         Outer.model_validate({"name": "x"})
     text = error_summary(info.value)
     assert "\n" not in text and "name:" in text and "items:" in text
+
+
+def test_bounded_schema_requires_properties_that_carry_a_minimum_hint() -> None:
+    schema = {"type": "object", "properties": {
+        "cast": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+        "look": {"type": "string", "minLength": 4},
+        "note": {"type": "string"}}, "required": ["note"]}
+    out = bounded_schema(schema)
+    assert out["required"] == ["note", "cast", "look"]
+    assert out["properties"]["cast"]["maxItems"] >= 2 and "required" not in schema["properties"]
