@@ -207,3 +207,32 @@ def test_endpoint_down_ends_the_night_with_state_saved_and_the_cause_reported(pr
     assert Canon(project.canon_dir).digest() == digest
     again = nightly.run_night(project, settings, episodes=2, llm=ScriptedLLM(story_responder))
     assert again["exit_code"] == 0 and statuses(project) == {2: "waiting", 3: "waiting"}
+
+
+def test_disk_full_ends_the_night_with_state_saved_and_nothing_half_written(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    real_replace = os.replace
+    full = {"on": True}
+
+    def replace(src, dst):  # type: ignore[no-untyped-def]
+        # the disk fills up the first time a draft's storyboard is committed to the review queue
+        if full["on"] and str(dst).endswith("storyboard.json") and "drafts" in str(dst):
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    settings = load_settings(project.root)
+    digest = Canon(project.canon_dir).digest()
+    night = nightly.run_night(project, settings, episodes=2, llm=ScriptedLLM(story_responder))
+    assert night["status"] == "fault" and night["exit_code"] == 4
+    assert "No space left on device" in (project.reports_dir / "latest.md").read_text()
+    assert statuses(project) == {2: "drafting"}
+    no_torn_drafts(project)
+    assert not (project.drafts_dir / "ep-002" / "storyboard.json").exists()
+    assert Canon(project.canon_dir).digest() == digest
+    full["on"] = False  # space freed: the next night finishes from the saved state
+    again = nightly.run_night(project, settings, episodes=2, llm=ScriptedLLM(story_responder))
+    assert again["exit_code"] == 0 and statuses(project) == {2: "waiting", 3: "waiting"}
+    no_torn_drafts(project)
