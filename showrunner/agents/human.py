@@ -76,7 +76,13 @@ def _update(review: Review, **fields: Any) -> dict[str, Any]:
 
 def review_bible(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
     assert state["bible"] is not None
-    review, art = _review(state, runtime.context, "bible", state["bible"])
+    ctx = runtime.context
+    extra = {}
+    if ctx.root is not None and ctx.gate_interrupts("bible"):  # show each canonical look as a sheet
+        from showrunner.tools.refsheet import write_review_sheets
+
+        extra["reference_sheets"] = write_review_sheets(ctx.root, state["bible"].characters)
+    review, art = _review(state, ctx, "bible", state["bible"], extra)
     if review["action"] == "reject":
         return _update(review, bible_notes=[*(state.get("bible_notes") or []), review["notes"]])
     return _update(review, bible=art)

@@ -62,5 +62,7 @@ def describe(pend: dict[str, Any]) -> str:
     if pend.get("error"):
         head += f"\n[red]last decision refused: {escape(pend['error'])}[/]"
     body = _bible(art) if gate == "bible" else _script(art, pend) if gate == "script" else _storyboard(art, pend)
+    body += [f"reference sheet {escape(cid)}: {escape(path)}" for cid, path in
+             (pend.get("reference_sheets") or {}).items()]
     tail = "approve: showrunner approve | reject: showrunner reject --notes '...' | edit: showrunner edit"
     return "\n".join([head, *body, tail])

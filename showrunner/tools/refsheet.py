@@ -105,3 +105,22 @@ def _generate(backend: Backend, job: RenderJob) -> tuple[Image.Image, dict[str, 
         return draw_sheet(job.characters[0], (job.width, job.height)), {"backend": "preview"}
     result = backend.render([job])[0]  # no references on the job: the adapter is silenced for the sheet
     return result.frames[0], result.params
+
+
+def write_review_sheets(root: Path, characters: list[Character]) -> dict[str, str]:
+    """Draw every character's reference sheet for the bible gate; returns ``{character id: png path}``.
+
+    Deterministic (same look, same bytes), so a node re-run on resume rewrites identical files. These are
+    review aids showing each canonical look before it becomes canon; keyframe backends make their own
+    sheets (or take the user's from ``canon/references/``).
+    """
+    from showrunner.pipelines.project import atomic_write
+
+    out: dict[str, str] = {}
+    for c in characters:
+        buf = io.BytesIO()
+        draw_sheet(c).save(buf, "PNG")
+        path = root / "drafts" / "bible" / "references" / f"{c.id}.png"
+        atomic_write(path, buf.getvalue())
+        out[c.id] = str(path)
+    return out

@@ -33,6 +33,9 @@ def test_new_stops_at_bible_then_approve_moves_on(tmp_path: Path) -> None:
     p = tmp_path / "P"
     out = js(cli("new", "A lighthouse keeper's daughter finds a map", "--episodes", "2", "--project", p, "--json"))
     assert out["status"] == "waiting" and out["pending"]["gate"] == "bible"
+    sheets = out["pending"]["reference_sheets"]  # every canonical look drawn for review before it is canon
+    assert set(sheets) == {c["id"] for c in out["pending"]["artifact"]["characters"]}
+    assert all(Path(v).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for v in sheets.values())
     st = js(cli("status", "-p", p, "--json"))
     assert st["pending"] == {"gate": "bible", "episode": 0, "waiting_for": "the showrunner (series bible)"}
     assert st["per_episode"]["0"]["calls"] == 1
