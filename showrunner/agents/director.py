@@ -18,7 +18,7 @@ from langgraph.types import Send
 from showrunner.agents.common import recall
 from showrunner.agents.drafts import ShotList, clip, known_characters
 from showrunner.memory.canon import Storyboard
-from showrunner.models import Bible, Character, Fact, FactKind, SceneRef, Shot
+from showrunner.models import Bible, Character, DialogueLine, Fact, FactKind, SceneRef, Shot
 from showrunner.pipelines.context import Context
 from showrunner.prompts import render
 from showrunner.state import SceneTask, SeriesState, usage_record
@@ -82,10 +82,32 @@ def plan_scene_shots(task: SceneTask, runtime: Runtime[Context]) -> dict[str, An
 
         shots = [_shot(bible, ShotDraft(action=clip(scene.summary, 200)), scene.number, 1, n, facts, at,
                        loc.look_at(scene.time_of_day), scene.characters)]
+    for s in shots:  # a tiny model echoes field names ('frame', 'camera_move'): show the scene instead
+        if len(s.action.split()) < 3:
+            s.action = clip(scene.summary, 300) or s.action
+    give_lines(shots, scene.dialogue)
     for s in shots:
         s.reference_ids = [*s.characters, loc.id]
     return {"scene_shots": {str(scene.number): shots},
             "usage": [usage_record(gen.usage, episode=n, node="plan_scene_shots", scene=scene.number)]}
+
+
+def give_lines(shots: list[Shot], lines: list[DialogueLine]) -> None:
+    """Spread the scene's dialogue over its shots in order, none lost or reordered.
+
+    Each shot is made long enough for its lines to be read or spoken (about 2.5 words a second plus a beat).
+    """
+    if not shots:
+        return
+    per, extra = divmod(len(lines), len(shots))
+    start = 0
+    for i, shot in enumerate(shots):
+        take = per + (1 if i < extra else 0)
+        shot.dialogue = list(lines[start:start + take])
+        start += take
+        words = sum(len(d.text.split()) for d in shot.dialogue)
+        if words:
+            shot.duration = min(max(shot.duration, round(words / 2.5 + 1.0, 1)), 60.0)
 
 
 def _shot(bible: Bible, d: Any, scene: int, k: int, n: int, facts: list[Fact], at: SceneRef, place: str,

@@ -169,3 +169,20 @@ def test_visual_prompts_are_assembled_from_canon(tmp_path: Path) -> None:
     llm2, root2 = ScriptedLLM(story_responder), tmp_path / "t"
     series.new_series(root2, PREMISE, 2, llm=llm2, auto_approve=frozenset({"all"}))
     assert Canon(root2 / "canon").digest() == canon.digest()
+
+
+def test_storyboard_carries_every_line_of_dialogue_in_order(tmp_path: Path) -> None:
+    llm, root = ScriptedLLM(story_responder), tmp_path / "s"
+    series.new_series(root, PREMISE, 1, auto_approve=frozenset({"all"}), llm=llm)
+    canon = Canon(root / "canon")
+    episode, shots = canon.episode(1), canon.storyboard(1)
+    assert episode is not None and shots
+    for scene in episode.scenes:
+        spoken = [line for s in shots if s.scene == scene.number for line in s.dialogue]
+        assert spoken == scene.dialogue
+        for s in shots:
+            words = sum(len(d.text.split()) for d in s.dialogue)
+            assert s.duration >= min(words / 2.5, 59)
+    srt = (root / "renders" / "ep-001" / "ep-001.srt").read_text()
+    first = next(line for scene in episode.scenes for line in scene.dialogue)
+    assert first.text in srt
