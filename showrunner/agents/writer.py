@@ -45,7 +45,10 @@ def write_outline(state: SeriesState, runtime: Runtime[Context]) -> dict[str, An
                     total=state["episodes_total"], title=title, logline=logline)
     gen = ctx.generate(prompt, Outline, episode=n, node="write_outline")
     o = gen.value
-    outline = Outline(title=prose(o.title, 200) or title, logline=prose(o.logline) or logline,
+    own = prose(o.title, 200)
+    if len(own) > 80 or bible.title.lower() in own.lower():  # a small model echoes the series header
+        own = ""
+    outline = Outline(title=own or title, logline=prose(o.logline) or logline,
                       beats=[prose(b, 300) for b in o.beats if prose(b)][:6] or [logline])
     return {"outline": outline, "usage": [usage_record(gen.usage, episode=n, node="write_outline")]}
 
