@@ -166,28 +166,27 @@ def bible_from_draft(d: BibleDraft, *, premise: str, episodes: int, max_characte
                  episodes=eps)
 
 
-def match_character(bible: Bible, ref: str) -> str | None:
-    """The id of the known character ``ref`` names, or None (never a raw model string)."""
+def _match(items: list[Any], exact: Any, ref: str, *, first_name: bool) -> str | None:
+    """Id of the item ``ref`` names: exact id/name/alias first, then a containment match."""
     ref = clip(ref, 120)
     if not ref:
         return None
-    hit = bible.character(ref)
+    hit = exact(ref)
     if hit is None:
         low = ref.lower()
-        hit = next((c for c in bible.characters if low in c.name.lower() or c.name.lower() in low
-                    or low == c.name.split()[0].lower()), None)
+        hit = next((x for x in items if low in x.name.lower() or x.name.lower() in low
+                    or (first_name and low == x.name.split()[0].lower())), None)
     return hit.id if hit else None
+
+
+def match_character(bible: Bible, ref: str) -> str | None:
+    """The id of the known character ``ref`` names, or None (never a raw model string)."""
+    return _match(bible.characters, bible.character, ref, first_name=True)
 
 
 def match_location(bible: Bible, ref: str) -> str | None:
-    ref = clip(ref, 120)
-    if not ref:
-        return None
-    hit = bible.location(ref)
-    if hit is None:
-        low = ref.lower()
-        hit = next((x for x in bible.locations if low in x.name.lower() or x.name.lower() in low), None)
-    return hit.id if hit else None
+    """The id of the known location ``ref`` names, or None."""
+    return _match(bible.locations, bible.location, ref, first_name=False)
 
 
 def known_characters(bible: Bible, refs: list[str]) -> list[str]:
