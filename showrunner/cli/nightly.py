@@ -2,7 +2,8 @@
 
 Exit codes: 0 done (or nothing to do); 3 the project is locked by another run; 4 a fault (LLM endpoint,
 disk) ended the night with state saved; 5 a budget (tokens, GPU minutes, ``--until``) ran out at a clean
-step boundary — the next ``nightly`` continues from there.
+step boundary — the next ``nightly`` continues from there. Drafts are reviewed with the series commands:
+``review|approve|reject --draft N``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from showrunner.pipelines.project import Project
 
 schedule_app = typer.Typer(help="Run 'showrunner nightly' every night (crontab line or systemd user timer).",
                            no_args_is_help=True)
-drafts_app = typer.Typer(help="Approve or reject the drafts the night left in the review queue.",
-                         no_args_is_help=True)
 
 
 def nightly(
@@ -136,41 +135,9 @@ def schedule_remove(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -
     emit({"removed": removed}, as_json, "removed " + ", ".join(removed) if removed else "nothing was scheduled")
 
 
-@drafts_app.command("reject")
-def drafts_reject(
-    episode: Annotated[int, typer.Argument(help="Episode number of the draft.")],
-    notes: Annotated[str, typer.Option("--notes", help="What must change (required).")],
-    project: ProjectOpt = Path("."),
-    as_json: JsonOpt = False,
-) -> None:
-    """Reject a nightly draft with notes; later drafts become stale and the next night redrafts them."""
-    from showrunner.pipelines.nightly import reject_draft
-
-    proj = Project.open(project)
-    with proj.lock("reject draft"):
-        stale = reject_draft(proj, episode, notes)
-    emit({"rejected": episode, "stale": stale}, as_json,
-         f"draft {episode} rejected; stale: {', '.join(map(str, stale)) or 'none'}")
-
-
-@drafts_app.command("approve")
-def drafts_approve(
-    episode: Annotated[int, typer.Argument(help="Episode number of the draft.")],
-    project: ProjectOpt = Path("."),
-    as_json: JsonOpt = False,
-) -> None:
-    """Commit a finished nightly draft (and only it) to the canon; drafts are approved in order."""
-    from showrunner.pipelines.nightly import approve_draft
-
-    proj = Project.open(project)
-    approve_draft(proj, episode, load_settings(proj.root))
-    emit({"approved": episode}, as_json, f"draft {episode} committed to the canon")
-
-
 def register(app: typer.Typer) -> None:
     """Add this group's commands to ``app``."""
     app.command("nightly")(nightly)
     app.command("report")(report)
     app.command("estimate")(estimate)
     app.add_typer(schedule_app, name="schedule")
-    app.add_typer(drafts_app, name="drafts")

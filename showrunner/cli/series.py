@@ -165,12 +165,52 @@ def _pending(root: Path) -> dict[str, Any]:
     return pend
 
 
-def review(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
-    """Show the artifact waiting at the current gate."""
+DraftOpt = Annotated[int | None, typer.Option("--draft", help="Act on nightly draft N from the review queue.")]
+
+
+def _draft_payload(root: Path, n: int) -> dict[str, Any]:
+    """What nightly draft ``n`` left at its gate, in the same shape as a live gate's payload."""
+    from showrunner.pipelines.nightly import load_queue
+    from showrunner.pipelines.project import Project
+
+    proj = Project.open(root)
+    entry = load_queue(proj).get(str(n))
+    if entry is None or not entry.get("gate"):
+        raise ProjectError(f"episode {n} has no nightly draft; see 'showrunner status'")
+    path = proj.drafts_dir / f"ep-{n:03d}" / f"{entry['gate']}.json"
+    if not path.is_file():
+        raise ProjectError(f"draft {n} has nothing saved at its {entry['gate']} gate; run 'showrunner nightly'")
+    payload: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return {**payload, "draft": {"status": entry.get("status"), "provisional_on": entry.get("provisional_on", [])}}
+
+
+def review(project: ProjectOpt = Path("."), draft: DraftOpt = None, as_json: JsonOpt = False) -> None:
+    """Show the artifact waiting at the current gate (or nightly draft N with --draft)."""
     from showrunner.cli.series_view import describe
 
-    pend = _pending(project)
-    emit(pend, as_json, describe(pend))
+    pend = _draft_payload(project, draft) if draft is not None else _pending(project)
+    text = describe(pend)
+    if draft is not None:
+        text = text.replace("approve: showrunner approve", f"approve: showrunner approve --draft {draft}").replace(
+            "reject: showrunner reject", f"reject: showrunner reject --draft {draft}")
+        text = f"nightly draft {draft} ({pend['draft']['status']})\n{text}"
+    emit(pend, as_json, text)
+
+
+def _decide_draft(project: Path, n: int, action: str, notes: str, as_json: bool) -> None:
+    from showrunner.config import load_settings
+    from showrunner.pipelines.nightly import approve_draft, reject_draft
+    from showrunner.pipelines.project import Project
+
+    proj = Project.open(project)
+    if action == "approve":
+        approve_draft(proj, n, load_settings(proj.root))
+        emit({"approved": n}, as_json, f"draft {n} committed to the canon")
+        return
+    with proj.lock("reject draft"):
+        stale = reject_draft(proj, n, notes)
+    emit({"rejected": n, "stale": stale}, as_json,
+         f"draft {n} rejected; stale: {', '.join(map(str, stale)) or 'none'}; the next nightly redrafts them")
 
 
 def _decide(project: Path, decision: dict[str, Any], as_json: bool) -> None:
@@ -184,16 +224,23 @@ def _decide(project: Path, decision: dict[str, Any], as_json: bool) -> None:
 NotesOpt = Annotated[str, typer.Option("--notes", help="What to keep or change (goes to the agent).")]
 
 
-def approve(project: ProjectOpt = Path("."), notes: NotesOpt = "", as_json: JsonOpt = False) -> None:
-    """Approve the pending artifact and continue to the next gate."""
+def approve(project: ProjectOpt = Path("."), notes: NotesOpt = "", draft: DraftOpt = None,
+            as_json: JsonOpt = False) -> None:
+    """Approve the pending artifact and continue (or commit nightly draft N with --draft)."""
+    if draft is not None:
+        _decide_draft(project, draft, "approve", notes, as_json)
+        return
     _decide(project, {"action": "approve", "notes": notes}, as_json)
 
 
 def reject(notes: Annotated[str, typer.Option("--notes", help="What must change (required).")],
-           project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
-    """Send the artifact back to its agent with notes; the redraft must address them."""
+           project: ProjectOpt = Path("."), draft: DraftOpt = None, as_json: JsonOpt = False) -> None:
+    """Send the artifact back to its agent with notes (or reject nightly draft N with --draft)."""
     if not notes.strip():
         raise BadInput("reject needs --notes saying what to change")
+    if draft is not None:
+        _decide_draft(project, draft, "reject", notes, as_json)
+        return
     _decide(project, {"action": "reject", "notes": notes}, as_json)
 
 

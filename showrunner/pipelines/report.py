@@ -52,8 +52,8 @@ def markdown(night: dict[str, Any]) -> str:
     out.append("")
     waiting = [e for e in night.get("episodes", []) if e.get("status") == "waiting"]
     out.append("## Awaiting approval")
-    out += [f"- Episode {e['episode']} at gate **{e.get('gate')}** — `showrunner drafts approve {e['episode']}` "
-            f"or `showrunner drafts reject {e['episode']} --notes ...`" for e in waiting]
+    out += [f"- Episode {e['episode']} at gate **{e.get('gate')}** — `showrunner approve --draft {e['episode']}` "
+            f"or `showrunner reject --draft {e['episode']} --notes ...`" for e in waiting]
     out += ["- nothing"] if not waiting else []
     out.append("")
     for ep in night.get("episodes", []):

@@ -63,6 +63,11 @@ def cli(project: Project, *args: str, extra_env: dict[str, str] | None = None,
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
 
 
+def series_cli(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "showrunner.cli.main", *args, "--project", str(project.root)]
+    return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **ENV})
+
+
 def statuses(project: Project) -> dict[int, str]:
     return {int(k): v["status"] for k, v in nightly.load_queue(project).items()}
 
@@ -148,8 +153,15 @@ def test_reject_marks_later_drafts_stale_and_the_next_night_redrafts(project: Pr
     settings = load_settings(project.root)
     llm = ScriptedLLM(story_responder)
     assert nightly.run_night(project, settings, episodes=2, llm=llm)["exit_code"] == 0
-    assert nightly.reject_draft(project, 2, "Give the keeper's daughter a brass lantern") == [3]
+    shown = series_cli(project, "review", "--draft", "2")
+    assert shown.returncode == 0 and "nightly draft 2 (waiting)" in shown.stdout
+    assert "approve --draft 2" in shown.stdout and "Storyboard, episode 2" in shown.stdout
+    out = series_cli(project, "reject", "--draft", "2", "--notes", "Give the keeper's daughter a brass lantern",
+                     "--json")
+    assert out.returncode == 0 and json.loads(out.stdout) == {"rejected": 2, "stale": [3]}
     assert statuses(project) == {2: "rejected", 3: "stale"}
+    refused = series_cli(project, "approve", "--draft", "3")
+    assert refused.returncode == 3 and "no draft waiting" in refused.stderr
     digest = Canon(project.canon_dir).digest()
     llm2 = ScriptedLLM(story_responder)
     night = nightly.run_night(project, settings, episodes=2, llm=llm2)
