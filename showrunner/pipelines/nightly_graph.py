@@ -45,28 +45,15 @@ def stop_plan(night_gates: list[str]) -> tuple[list[str], str]:
     return ["plan_storyboard"], "script"
 
 
-def _render_hook(project: Project, settings: Settings) -> Any:
-    """The render pipeline's draft hook when it is installed, else the graph's no-op."""
-    try:
-        import importlib
-
-        return importlib.import_module("showrunner.pipelines.render").render_hook(project, settings)
-    except (ImportError, AttributeError):
-        from showrunner.pipelines.context import noop_render
-
-        return noop_render
-
-
 class DraftSession:
     """Graph, memory, metered LLM and checkpoints for the drafts of one night."""
 
     def __init__(self, project: Project, settings: Settings, ledger: Ledger, night: str, budgets: Any,
                  llm: Any = None) -> None:
         from showrunner.graph import build_graph
-        from showrunner.llm import get_llm
         from showrunner.memory import open_memory
-        from showrunner.pipelines.context import Context
-        from showrunner.pipelines.series import open_saver
+        from showrunner.pipelines.render import render_hook
+        from showrunner.pipelines.series import build_context, open_saver
 
         self.project, self.ledger, self.night, self.budgets = project, ledger, night, budgets
         self.spent = Totals()
@@ -75,15 +62,14 @@ class DraftSession:
         self.stack = ExitStack()
         self.graph = build_graph(self.stack.enter_context(open_saver(project, settings)))
         self.stop_before, self.gate = stop_plan(settings.night_gates)
-        self.render = _render_hook(project, settings)
+        self.render = render_hook(project, settings)
 
         def meter(inner: Any, tags: dict[str, Any]) -> Any:
             return MeteredLLM(inner, ledger, tags={"night": night, "draft": True, **tags},
                               on_record=self.spent.add)
 
-        self.ctx = Context(llm=llm if llm is not None else get_llm(settings), memory=self.memory,
-                           canon=self.canon, settings=settings, root=project.root, mode="draft",
-                           render=self._timed_render, meter=meter)
+        self.ctx = build_context(project, settings, mode="draft", llm=llm, memory=self.memory,
+                                 render=self._timed_render, meter=meter)
 
     def close(self) -> None:
         self.stack.close()
@@ -107,12 +93,9 @@ class DraftSession:
     def draft(self, n: int, thread: str, notes: list[str]) -> Outcome:
         """Draft episode ``n`` on ``thread`` (fresh or resumed) until its gate or a budget stop."""
         cfg: RunnableConfig = {"configurable": {"thread_id": thread}, "recursion_limit": 10_000}
-        inp = None
-        if not self.graph.get_state(cfg).values:
-            bible = self.canon.bible()
-            inp = {"premise": str(self.project.meta().get("premise", "")), "bible": bible, "completed": [],
-                   "episodes_total": max(len(bible.episodes), n), "first_episode": n, "last_episode": n,
-                   "episode_notes": {str(n): list(notes)}}
+        from showrunner.pipelines.series import draft_input
+
+        inp = None if self.graph.get_state(cfg).values else draft_input(self.project, self.canon.bible(), n, notes)
         stopped, step = self._run(inp, cfg)
         return Outcome(self.gate, stopped, step)
 

@@ -27,7 +27,8 @@ from showrunner.config import Settings, load_settings
 from showrunner.errors import BadInput, ProjectError, ServiceError
 from showrunner.graph import build_graph, serializer
 from showrunner.memory.canon import Canon
-from showrunner.pipelines.context import Context, Mode, Progress, RenderHook, quiet
+from showrunner.models import Bible
+from showrunner.pipelines.context import Context, Meter, Mode, Progress, RenderHook, quiet
 from showrunner.pipelines.project import Project
 from showrunner.state import GATES, SeriesState
 
@@ -92,7 +93,7 @@ def open_saver(project: Project, settings: Settings) -> Iterator[BaseCheckpointS
 
 def build_context(project: Project, settings: Settings, *, mode: Mode = "interactive",
                   auto_approve: frozenset[str] = frozenset(), llm: Any = None, memory: Any = None,
-                  progress: Progress = quiet, **extra: Any) -> Context:
+                  progress: Progress = quiet, meter: Meter | None = None, **extra: Any) -> Context:
     """Services for a run: the metered LLM, the memory and the render hook.
 
     The provider comes from settings and writes every call to the project's ledger; the render hook
@@ -111,7 +112,8 @@ def build_context(project: Project, settings: Settings, *, mode: Mode = "interac
         memory = open_memory(project, settings)
     if extra.get("render") is None:
         extra["render"] = render_hook(project, settings)
-    meter = meter_for(project_ledger(project.root, settings.prices), **({"draft": True} if mode == "draft" else {}))
+    if meter is None:
+        meter = meter_for(project_ledger(project.root, settings.prices), **({"draft": True} if mode == "draft" else {}))
     return Context(llm=llm, memory=memory, canon=Canon(project.canon_dir), settings=settings, root=project.root,
                    mode=mode, auto_approve=auto_approve, meter=meter, progress=progress, **extra)
 
@@ -234,17 +236,21 @@ def draft_episode(project: Project, settings: Settings, episode: int, *, notes: 
             saver.delete_thread(thread)
         graph = build_graph(saver)
         started = bool(graph.get_state(cfg).values)
-        meta = project.meta()
-        state: SeriesState = {"premise": meta.get("premise", ""), "bible": canon.bible(), "completed": [],
-                              "episodes_total": max(int(meta.get("episodes", episode)), episode),
-                              "first_episode": episode, "last_episode": episode,
-                              "episode_notes": {str(episode): list(notes or [])}}
+        state = None if started else draft_input(project, canon.bible(), episode, notes)
         try:
-            graph.invoke(None if started else state, cfg, context=ctx, durability="sync")
+            graph.invoke(state, cfg, context=ctx, durability="sync")
         except OSError as exc:
             raise ServiceError(f"drafting episode {episode} failed: {exc}; state is saved, run again") from exc
         out = outcome(graph.get_state(cfg))
     return {**out, "episode": episode, "thread": thread, "drafts": str(ctx.drafts_dir(episode))}
+
+
+def draft_input(project: Project, bible: Bible, episode: int, notes: list[str] | None) -> SeriesState:
+    """The input of a fresh draft thread: the approved bible and episode ``episode`` alone."""
+    meta = project.meta()
+    return {"premise": str(meta.get("premise", "")), "bible": bible, "completed": [],
+            "episodes_total": max(len(bible.episodes), int(meta.get("episodes") or 0), episode),
+            "first_episode": episode, "last_episode": episode, "episode_notes": {str(episode): list(notes or [])}}
 
 
 def fast_forward(project: Project, settings: Settings, through: int) -> bool:
