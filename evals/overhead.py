@@ -20,10 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from showrunner.context import noop_render
+from showrunner.io import read_jsonl
 from showrunner.memory.canon import Canon
 from showrunner.pipelines import series
-from showrunner.pipelines.context import noop_render
-from showrunner.pipelines.project import Project, read_jsonl
+from showrunner.pipelines.project import Project
 from showrunner.testing import ScriptedLLM, story_responder
 
 PREMISE = "A harbor crew keeps a drowned city's tide gates running while old rivals circle"

@@ -24,7 +24,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from showrunner import models
 from showrunner.agents import continuity, critic, director, flow, human, writer
-from showrunner.pipelines.context import Context
+from showrunner.context import Context
 from showrunner.state import SeriesState
 
 NODES = (

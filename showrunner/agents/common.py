@@ -6,9 +6,9 @@ episodes exist) and :func:`recall` (the memory's budgeted retrieval), never the 
 
 from __future__ import annotations
 
+from showrunner.context import Context
 from showrunner.memory.base import ContextPack
 from showrunner.models import Bible, Episode
-from showrunner.pipelines.context import Context
 
 
 def header(bible: Bible) -> str:

@@ -16,9 +16,9 @@ from langgraph.runtime import Runtime
 
 from showrunner.agents.common import cast_of, places_of, recall, script_text
 from showrunner.agents.drafts import FactChanges, clip, match_character
+from showrunner.context import Context
 from showrunner.memory.canon import fact_id, merge_facts
 from showrunner.models import Bible, ContinuityIssue, Episode, Fact, FactKind, SceneRef
-from showrunner.pipelines.context import Context
 from showrunner.prompts import render
 from showrunner.state import SeriesState, usage_record
 

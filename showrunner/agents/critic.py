@@ -13,8 +13,8 @@ from langgraph.runtime import Runtime
 
 from showrunner.agents.common import cast_of, context_text, header, places_of, recall, script_text
 from showrunner.agents.drafts import clip
+from showrunner.context import Context
 from showrunner.models import Critique, Severity
-from showrunner.pipelines.context import Context
 from showrunner.prompts import render
 from showrunner.state import SeriesState, usage_record
 

@@ -17,9 +17,9 @@ from langgraph.types import Send
 
 from showrunner.agents.common import recall
 from showrunner.agents.drafts import ShotList, clip, known_characters
+from showrunner.context import Context
 from showrunner.memory.canon import Storyboard
 from showrunner.models import Bible, Character, DialogueLine, Fact, FactKind, SceneRef, Shot
-from showrunner.pipelines.context import Context
 from showrunner.prompts import render
 from showrunner.state import SceneTask, SeriesState, usage_record
 

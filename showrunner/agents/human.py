@@ -17,10 +17,10 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, ValidationError
 
 from showrunner.agents.director import storyboard_of
+from showrunner.context import Context
 from showrunner.errors import BadInput
 from showrunner.memory.canon import Storyboard
 from showrunner.models import Bible, Episode
-from showrunner.pipelines.context import Context
 from showrunner.state import Gate, Review, SeriesState
 
 SCHEMAS: dict[str, type[BaseModel]] = {"bible": Bible, "script": Episode, "storyboard": Storyboard,

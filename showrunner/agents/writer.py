@@ -13,8 +13,8 @@ from langgraph.runtime import Runtime
 
 from showrunner.agents.common import cast_of, context_text, header, places_of, recall, script_text
 from showrunner.agents.drafts import BibleDraft, ScriptDraft, bible_from_draft, clip, prose, scenes_from_draft
+from showrunner.context import Context
 from showrunner.models import Bible, Episode, Outline, Severity
-from showrunner.pipelines.context import Context
 from showrunner.prompts import render
 from showrunner.state import SeriesState, usage_record
 

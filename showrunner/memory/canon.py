@@ -23,8 +23,8 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from showrunner.errors import ProjectError
+from showrunner.io import atomic_write
 from showrunner.models import Bible, Character, Episode, Fact, FactKind, Location, Shot, slugify
-from showrunner.pipelines.project import atomic_write
 
 M = TypeVar("M", bound=BaseModel)
 

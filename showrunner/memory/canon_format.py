@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from showrunner.errors import BadInput
+from showrunner.io import atomic_write
 from showrunner.memory.canon import merge_facts
 from showrunner.models import (
     Character,
@@ -33,7 +34,6 @@ from showrunner.models import (
     SceneRef,
     slugify,
 )
-from showrunner.pipelines.project import atomic_write
 
 if TYPE_CHECKING:
     from showrunner.config import Settings

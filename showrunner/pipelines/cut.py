@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from showrunner.io import atomic_write
 from showrunner.models import Bible
 from showrunner.pipelines import assemble as asm
 from showrunner.pipelines import exports
-from showrunner.pipelines.project import Project, atomic_write
+from showrunner.pipelines.project import Project
 from showrunner.pipelines.provenance import Provenance
 from showrunner.pipelines.render_jobs import digest
 from showrunner.tools.base import RenderJob

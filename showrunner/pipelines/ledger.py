@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from showrunner.config import Price
+from showrunner.io import append_jsonl, read_jsonl
 from showrunner.llm.base import Generation, Prompt, StructuredLLM, T, Usage
-from showrunner.pipelines.project import append_jsonl, read_jsonl
 
 FREE_PROVIDERS = frozenset({"local"})
 _CALL_TAGS: ContextVar[dict[str, Any] | None] = ContextVar("showrunner_ledger_tags", default=None)

@@ -24,13 +24,14 @@ from typing import Any
 
 from showrunner.config import Settings, load_settings
 from showrunner.errors import BadInput, ProjectError, ShowrunnerError
+from showrunner.io import append_jsonl, atomic_write, read_jsonl
 from showrunner.memory.canon import Canon
 from showrunner.models import Fact
 from showrunner.pipelines import nightly_graph as drafting
 from showrunner.pipelines import series
 from showrunner.pipelines.estimate import estimate
 from showrunner.pipelines.ledger import Ledger, Totals, project_ledger
-from showrunner.pipelines.project import Project, append_jsonl, atomic_write, read_jsonl
+from showrunner.pipelines.project import Project
 from showrunner.pipelines.report import summarize_draft, write_report
 from showrunner.pipelines.schedule import parse_hhmm
 

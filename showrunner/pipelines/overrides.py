@@ -19,8 +19,9 @@ from PIL import Image, UnidentifiedImageError
 
 from showrunner.config import Settings
 from showrunner.errors import BadInput, ProjectError
+from showrunner.io import atomic_write
 from showrunner.memory.canon import Canon
-from showrunner.pipelines.project import Project, atomic_write
+from showrunner.pipelines.project import Project
 from showrunner.pipelines.provenance import Provenance
 from showrunner.pipelines.render_jobs import shot_id as _shot_id
 

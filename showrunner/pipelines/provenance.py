@@ -18,7 +18,7 @@ from typing import Any
 
 from showrunner import __version__
 from showrunner.errors import BadInput, ShowrunnerError
-from showrunner.pipelines.project import atomic_write
+from showrunner.io import atomic_write
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 AI_SOURCES = {"trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia"}

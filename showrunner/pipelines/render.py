@@ -22,12 +22,13 @@ from pydantic import BaseModel, Field
 
 from showrunner.config import Settings
 from showrunner.errors import BadInput, ProjectError
+from showrunner.io import append_jsonl
 from showrunner.memory.canon import Canon
 from showrunner.models import Bible, Episode, Shot
 from showrunner.pipelines import render_jobs as rj
 from showrunner.pipelines.cut import build_cut, episode_dir, read_state, write_state
 from showrunner.pipelines.overrides import load_overrides
-from showrunner.pipelines.project import Project, append_jsonl
+from showrunner.pipelines.project import Project
 from showrunner.pipelines.provenance import Provenance
 from showrunner.tools.base import Backend, RenderJob, get_backend
 

@@ -21,9 +21,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from showrunner.io import atomic_write
 from showrunner.pipelines.estimate import compare
 from showrunner.pipelines.ledger import Ledger
-from showrunner.pipelines.project import Project, atomic_write
+from showrunner.pipelines.project import Project
 
 MAX_THUMBS = 12
 THUMB_WIDTH = 240

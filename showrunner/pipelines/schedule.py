@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Literal
 
 from showrunner.errors import BadInput, ServiceError
-from showrunner.pipelines.project import Project, atomic_write
+from showrunner.io import atomic_write
+from showrunner.pipelines.project import Project
 
 Backend = Literal["cron", "systemd"]
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

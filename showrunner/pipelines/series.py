@@ -24,11 +24,11 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from showrunner.config import Settings, load_settings
+from showrunner.context import Context, Meter, Mode, Progress, RenderHook, quiet
 from showrunner.errors import BadInput, ProjectError, ServiceError
 from showrunner.graph import build_graph, serializer
 from showrunner.memory.canon import Canon
 from showrunner.models import Bible
-from showrunner.pipelines.context import Context, Meter, Mode, Progress, RenderHook, quiet
 from showrunner.pipelines.project import Project
 from showrunner.state import GATES, SeriesState
 

@@ -114,7 +114,7 @@ def write_review_sheets(root: Path, characters: list[Character]) -> dict[str, st
     review aids showing each canonical look before it becomes canon; keyframe backends make their own
     sheets (or take the user's from ``canon/references/``).
     """
-    from showrunner.pipelines.project import atomic_write
+    from showrunner.io import atomic_write
 
     out: dict[str, str] = {}
     for c in characters:

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from showrunner.config import load_settings
+from showrunner.io import read_jsonl
 from showrunner.memory.canon import Canon
 from showrunner.pipelines import nightly, series
 from showrunner.pipelines.ledger import project_ledger
-from showrunner.pipelines.project import Project, read_jsonl
+from showrunner.pipelines.project import Project
 from showrunner.testing import ScriptedLLM, story_responder
 
 PREMISE = "A lighthouse keeper's daughter finds a map to a drowned city"

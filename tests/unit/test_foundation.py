@@ -12,6 +12,7 @@ import pytest
 
 from showrunner.config import load_settings
 from showrunner.errors import BadInput, ProjectError
+from showrunner.io import read_jsonl
 from showrunner.llm.base import LLMError, Prompt
 from showrunner.memory.canon import Canon, merge_facts
 from showrunner.models import (
@@ -26,7 +27,7 @@ from showrunner.models import (
     SceneRef,
     slugify,
 )
-from showrunner.pipelines.project import Project, read_jsonl
+from showrunner.pipelines.project import Project
 from showrunner.testing import ScriptedLLM
 
 

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from showrunner.errors import BadInput
+from showrunner.io import read_jsonl
 from showrunner.memory.canon import Canon
 from showrunner.models import Critique
 from showrunner.pipelines import series
-from showrunner.pipelines.project import Project, read_jsonl
+from showrunner.pipelines.project import Project
 from showrunner.testing import ScriptedLLM, story_responder
 
 PREMISE = "A lighthouse keeper's daughter finds a map to a drowned city"

@@ -4,9 +4,9 @@ import pytest
 from pydantic import BaseModel
 
 from showrunner.config import DEFAULT_PRICES, Price
+from showrunner.io import read_jsonl
 from showrunner.llm.base import LLMError, Prompt, StructuredLLM, Usage
 from showrunner.pipelines.ledger import Ledger, MeteredLLM, price_cost
-from showrunner.pipelines.project import read_jsonl
 from showrunner.testing import ScriptedLLM
 
 

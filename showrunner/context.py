@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from showrunner.config import Settings
+from showrunner.io import append_jsonl, atomic_write
 from showrunner.llm.base import Generation, Prompt, StructuredLLM, T
 from showrunner.memory.base import MemoryStore
 from showrunner.memory.canon import Canon
 from showrunner.models import Shot
-from showrunner.pipelines.project import append_jsonl, atomic_write
 
 Mode = Literal["interactive", "draft"]
 RenderHook = Callable[..., dict[str, Any]]
