@@ -13,8 +13,11 @@ import argparse
 import random
 from pathlib import Path
 
-from showrunner.memory.canon_format import CanonCharacter, CanonFile, CanonSeries, write_canon_file
+from showrunner.memory.canon_format import write_canon_file
 from showrunner.models import (
+    CanonCharacter,
+    CanonFile,
+    CanonSeries,
     CurrentLook,
     DialogueLine,
     Episode,

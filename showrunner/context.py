@@ -27,7 +27,8 @@ from showrunner.io import append_jsonl, atomic_write
 from showrunner.llm.base import Generation, Prompt, StructuredLLM, T
 from showrunner.memory.base import MemoryStore
 from showrunner.memory.canon import Canon
-from showrunner.models import Shot
+from showrunner.models import Bible, Fact, Shot
+from showrunner.world import World
 
 Mode = Literal["interactive", "draft"]
 RenderHook = Callable[..., dict[str, Any]]
@@ -65,6 +66,7 @@ class Context:
     budget_tokens: int = 500
     max_scenes: int = 4
     max_shots_per_scene: int = 3
+    _world: tuple[Any, World] | None = field(default=None, init=False, repr=False)
 
     # ---- LLM
     def generate(self, prompt: Prompt, schema: type[T], **tags: Any) -> Generation[T]:
@@ -73,6 +75,22 @@ class Context:
         if self.mode == "draft":
             tags["draft"] = True
         return self.meter(self.llm, tags).generate(prompt, schema)
+
+    # ---- the world
+    def world(self, bible: Bible) -> World:
+        """The whole world as of now: ``bible``'s cast and places with every canon fact.
+
+        In draft mode the facts of earlier drafts count too. Built once, reused until facts or bible change.
+        """
+        facts_path = self.canon.root / "facts.jsonl"
+        draft_files = sorted(self.root.glob("drafts/ep-*/facts.json")) if self.include_drafts and self.root else []
+        key = (bible.model_dump_json(), *(_stamp(p) for p in [facts_path, *draft_files]))
+        if self._world is None or self._world[0] != key:
+            facts = self.canon.facts()
+            for path in draft_files:
+                facts += [Fact.model_validate(f) for f in json.loads(path.read_text(encoding="utf-8"))]
+            self._world = (key, World(bible.characters, bible.locations, facts))
+        return self._world[1]
 
     # ---- gates
     def gate_interrupts(self, gate: str) -> bool:
@@ -106,3 +124,11 @@ class Context:
                 if f'"key": "{record["key"]}"' in line:
                     return
         append_jsonl(path, {"time": time.time(), **record})
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return (str(path), 0, 0)
+    return (str(path), st.st_mtime_ns, st.st_size)

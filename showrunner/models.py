@@ -204,9 +204,11 @@ class Bible(_Model):
     episodes: list[EpisodeLogline] = Field(default_factory=list, description="One logline per episode.")
 
     def character(self, ref: str) -> Character | None:
+        """The character ``ref`` names, by the one resolver (:class:`showrunner.world.names.Names`)."""
         return _find(self.characters, ref)
 
     def location(self, ref: str) -> Location | None:
+        """The location ``ref`` names, by the one resolver."""
         return _find(self.locations, ref)
 
 
@@ -214,12 +216,10 @@ _T = TypeVar("_T", Character, Location)
 
 
 def _find(items: list[_T], ref: str) -> _T | None:
-    sid = slugify(ref)
-    low = ref.strip().lower()
-    for it in items:
-        if it.id == sid or it.name.lower() == low or any(a.lower() == low for a in it.aliases):
-            return it
-    return None
+    from showrunner.world.names import Names  # the resolver sits above the models it resolves
+
+    hit = Names.of(items).resolve(ref)
+    return next((it for it in items if it.id == hit), None) if hit else None
 
 
 # --------------------------------------------------------------------------- episodes
@@ -371,6 +371,51 @@ class ContinuityIssue(_Model):
     established: SceneRef | None = Field(None, description="Where that fact was established.")
     suggestion: str = Field("", description="A suggested fix.")
     source: Literal["deterministic", "semantic"] = Field("deterministic", description="Which pass found it.")
+
+
+# --------------------------------------------------------------------------- the canon file (import/export)
+
+
+FORMAT: Literal["showrunner-canon"] = "showrunner-canon"
+PRESENT_STATUSES = frozenset({"alive", "returned"})  # may appear on screen
+ABSENT_STATUSES = frozenset({"dead", "missing"})  # only in flashbacks and dreams
+FIXED_TRAITS = ("hair", "eyes", "face", "build", "age")
+
+
+class CanonSeries(BaseModel):
+    """Series-level information (the bible without its cast and places)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=200, description="Series title.")
+    logline: str = Field("", description="One-sentence pitch.")
+    genre: str = ""
+    tone: str = ""
+    style_guide: str = ""
+    world_rules: list[str] = Field(default_factory=list, description="Rules of the world that never break.")
+    season_arc: str = ""
+    episodes: list[EpisodeLogline] = Field(default_factory=list, description="Planned episode loglines.")
+
+
+class CanonCharacter(Character):
+    """A character plus the turning points of their life in the series."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    deaths: list[SceneRef] = Field(default_factory=list, description="Where the character dies.")
+    returns: list[SceneRef] = Field(default_factory=list, description="Where the character returns.")
+    missing: list[SceneRef] = Field(default_factory=list, description="Where the character vanishes.")
+
+
+class CanonFile(BaseModel):
+    """A whole story world in one file: ``showrunner canon import`` / ``export``."""
+
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["showrunner-canon"] = FORMAT
+    version: Literal[1] = 1
+    series: CanonSeries
+    characters: list[CanonCharacter] = Field(default_factory=list)
+    locations: list[Location] = Field(default_factory=list)
+    facts: list[Fact] = Field(default_factory=list, description="Explicit facts beyond those implied.")
+    episodes: list[Episode] = Field(default_factory=list)
 
 
 PUBLIC_MODELS: dict[str, type[BaseModel]] = {

@@ -1,59 +1,48 @@
-"""The continuity agent: checks scripts against retrieved canon and commits approved work to it.
+"""The continuity agent: checks scripts against the whole world and commits approved work to canon.
 
-``check_continuity`` runs the deterministic engine (``showrunner.continuity``) on the script with the facts
-retrieved from memory for the cast and places on screen. ``commit_bible`` and ``commit_episode`` write
-approved material to the canon files and the memory's ``canon`` space (interactive mode) or to
-``<project>/drafts/`` and the ``draft`` space (draft mode, canon untouched). Every write is idempotent, so a
-node re-run after a crash or a resume produces the same files.
+``check_continuity`` runs the deterministic engine (``showrunner.continuity``) on the script against the
+full world state at each scene (every canon fact, and earlier drafts in draft mode), not the writers'
+budgeted retrieval pack; names not in canon come back as explicit findings. ``extract_facts`` derives the
+episode's facts by the one derivation (:mod:`showrunner.world.facts`) plus the LLM's reported changes,
+and only valid values enter canon (:mod:`showrunner.world.admit`); junk is dropped with a log line.
+``commit_bible`` and ``commit_episode`` write approved material to the canon files and the memory's
+``canon`` space (interactive mode) or to ``<project>/drafts/`` and the ``draft`` space (draft mode, canon
+untouched). Every write is idempotent, so a node re-run after a crash or a resume writes the same files.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from langgraph.runtime import Runtime
 
-from showrunner.agents.common import cast_of, places_of, recall, script_text
-from showrunner.agents.drafts import FactChanges, clip, match_character
+from showrunner.agents.common import script_text
+from showrunner.agents.drafts import FactChanges, clip
 from showrunner.context import Context
-from showrunner.memory.canon import fact_id, merge_facts
 from showrunner.models import Bible, ContinuityIssue, Episode, Fact, FactKind, SceneRef
 from showrunner.prompts import render
 from showrunner.state import SeriesState, usage_record
+from showrunner.world import World
+from showrunner.world.admit import admit
+from showrunner.world.facts import bible_facts, episode_facts
+from showrunner.world.timeline import fact_id, merge_facts
+
+log = logging.getLogger(__name__)
 
 
-def _engine(script: Episode, bible: Bible, facts: list[Fact]) -> list[ContinuityIssue]:
-    try:
-        from showrunner.continuity import check_episode  # type: ignore[attr-defined]
-    except ImportError:  # engine not installed in this build: nothing to report
-        return []
-    return list(check_episode(script, characters=bible.characters, locations=bible.locations, facts=facts))
+def findings_for(script: Episode, world: World) -> list[ContinuityIssue]:
+    """Every deterministic finding for ``script`` against ``world`` (the one call the graph and gates use)."""
+    from showrunner.continuity import check_episode
+
+    return check_episode(script, world=world)
 
 
 def check_continuity(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
-    ctx, bible, n, script = runtime.context, state["bible"], state["episode"], state["script"]
+    ctx, bible, script = runtime.context, state["bible"], state["script"]
     assert bible is not None and script is not None
-    pack = recall(ctx, episode=n, characters=cast_of(script), locations=places_of(script), query=script.logline)
-    return {"continuity": _engine(script, bible, pack.facts)}
-
-
-def bible_facts(bible: Bible) -> list[Fact]:
-    """Facts a bible establishes at episode 0: fixed looks, starting outfits, world rules."""
-    e0 = SceneRef(episode=0)
-    out: list[Fact] = []
-    for c in bible.characters:
-        for pred, val in (("hair", c.look.hair), ("eyes", c.look.eyes), ("build", c.look.build)):
-            if val:
-                out.append(Fact(kind=FactKind.fixed_appearance, subject=c.id, predicate=pred, object=val,
-                                valid_from=e0, source="bible"))
-        if c.state.outfit:
-            out.append(Fact(kind=FactKind.current_appearance, subject=c.id, predicate="outfit",
-                            object=c.state.outfit, valid_from=e0, source="bible"))
-    for i, rule in enumerate(bible.world_rules):
-        out.append(Fact(kind=FactKind.world_rule, subject="world", predicate=f"rule-{i + 1}", object=rule,
-                        valid_from=e0, source="bible", text=rule))
-    return [f.model_copy(update={"id": fact_id(f)}) for f in out]
+    return {"continuity": findings_for(script, ctx.world(bible))}
 
 
 def commit_bible(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -71,35 +60,21 @@ def commit_bible(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any
     return {}
 
 
-def scene_facts(script: Episode) -> list[Fact]:
-    """Deterministic facts from the scenes: where each character is, and what happened (real scenes only)."""
-    out: list[Fact] = []
-    for s in script.scenes:
-        if s.unreal:
-            continue
-        at = SceneRef(episode=script.number, scene=s.number)
-        out += [Fact(kind=FactKind.whereabouts, subject=c, predicate="location", object=s.location, valid_from=at,
-                     source=f"E{script.number} S{s.number}") for c in s.characters]
-        if s.summary:
-            out.append(Fact(kind=FactKind.event, subject=s.characters[0] if s.characters else s.location,
-                            predicate="event", object=clip(s.summary, 300), valid_from=at,
-                            source=f"E{script.number} S{s.number}", text=clip(s.summary, 300)))
-    return out
-
-
 _KIND = {"status": (FactKind.status, "status"), "appearance": (FactKind.current_appearance, "outfit"),
          "possession": (FactKind.possession, "holds")}
 
 
-def changes_to_facts(changes: FactChanges, script: Episode, bible: Bible) -> list[Fact]:
-    """LLM-reported changes as facts about known characters only, at a valid scene of the episode."""
+def changes_to_facts(changes: FactChanges, script: Episode, world: World) -> list[Fact]:
+    """LLM-reported changes as facts about known characters, at a valid scene of the episode."""
     out: list[Fact] = []
     last = len(script.scenes) or 1
     for ch in changes.changes[:12]:
-        who, value = match_character(bible, ch.character), clip(ch.value, 120)
+        who, value = world.people.find(clip(ch.character, 120)), clip(ch.value, 120)
         if who is None or not value:
             continue
         kind, pred = _KIND[ch.kind]
+        if kind == FactKind.status and value.lower() in ("injured", "wounded", "hurt"):
+            kind, pred = FactKind.current_appearance, "injuries"
         scene = ch.scene if 1 <= ch.scene <= last else last
         out.append(Fact(kind=kind, subject=who, predicate=pred, object=value,
                         valid_from=SceneRef(episode=script.number, scene=scene), source=f"E{script.number}"))
@@ -109,18 +84,27 @@ def changes_to_facts(changes: FactChanges, script: Episode, bible: Bible) -> lis
 def extract_facts(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx, bible, n, script = runtime.context, state["bible"], state["episode"], state["script"]
     assert bible is not None and script is not None
+    world = ctx.world(bible)
     prompt = render("writer/facts", episode=n, script=script_text(script),
                     characters=[c.name for c in bible.characters])
     gen = ctx.generate(prompt, FactChanges, episode=n, node="extract_facts")
-    facts = scene_facts(script) + changes_to_facts(gen.value, script, bible)
+    changes, rejected = admit(changes_to_facts(gen.value, script, world), world)
+    for fact, why in rejected:
+        log.warning("E%s: not admitted to canon: %s (%s)", n, fact.sentence(), why)
+        ctx.progress("rejected_fact", {"episode": n, "fact": fact.sentence(), "reason": why})
+    facts = episode_facts(script, world.people, world.places) + changes
     facts = [f.model_copy(update={"id": fact_id(f)}) for f in facts]
     return {"new_facts": facts, "usage": [usage_record(gen.usage, episode=n, node="extract_facts")]}
 
 
 def commit_episode(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
-    ctx, n, script = runtime.context, state["episode"], state["script"]
-    assert script is not None
+    ctx, n, script, bible = runtime.context, state["episode"], state["script"], state["bible"]
+    assert script is not None and bible is not None
     shots, facts = state.get("shots") or [], state.get("new_facts") or []
+    known = {c.id for c in ctx.canon.characters()} | {x.id for x in ctx.canon.locations()} \
+        if ctx.mode != "draft" and ctx.canon.has_bible() else None
+    added = _added_entries(bible, known) if known is not None else Bible(title=bible.title, logline="")
+    facts = [*bible_facts(added), *facts] if added.characters or added.locations else facts
     if ctx.mode == "draft":
         facts = merge_facts([], facts)  # closes facts this episode supersedes within itself
         ctx.save_draft(n, "episode", script.model_dump(mode="json"))
@@ -128,6 +112,10 @@ def commit_episode(state: SeriesState, runtime: Runtime[Context]) -> dict[str, A
         ctx.save_draft(n, "facts", [f.model_dump(mode="json") for f in facts])
         ctx.memory.add_facts(facts, space="draft")
     else:
+        for c in added.characters:  # names a person accepted at the script gate become canon entries
+            ctx.canon.save_character(c)
+        for loc in added.locations:
+            ctx.canon.save_location(loc)
         ctx.canon.save_episode(script)
         ctx.canon.save_storyboard(n, shots)
         merged = ctx.canon.add_facts(facts)
@@ -138,3 +126,10 @@ def commit_episode(state: SeriesState, runtime: Runtime[Context]) -> dict[str, A
         ctx.memory.add_facts(touched, space="canon")
     ctx.progress("episode", {"episode": n, "scenes": len(script.scenes), "shots": len(shots)})
     return {"completed": [n], "finished_at": {**(state.get("finished_at") or {}), str(n): time.time()}}
+
+
+def _added_entries(bible: Bible, known: set[str]) -> Bible:
+    """The characters and places of ``bible`` not yet in the canon files (accepted at a gate)."""
+    return Bible(title=bible.title, logline=bible.logline,
+                 characters=[c for c in bible.characters if c.id not in known],
+                 locations=[x for x in bible.locations if x.id not in known])

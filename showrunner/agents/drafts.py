@@ -25,6 +25,7 @@ from showrunner.models import (
     Scene,
     slugify,
 )
+from showrunner.world.names import Names
 
 
 def _text(cap: int, description: str = "", default: str | None = "", *, least: int = 0) -> Any:
@@ -166,27 +167,14 @@ def bible_from_draft(d: BibleDraft, *, premise: str, episodes: int, max_characte
                  episodes=eps)
 
 
-def _match(items: list[Any], exact: Any, ref: str, *, first_name: bool) -> str | None:
-    """Id of the item ``ref`` names: exact id/name/alias first, then a containment match."""
-    ref = clip(ref, 120)
-    if not ref:
-        return None
-    hit = exact(ref)
-    if hit is None:
-        low = ref.lower()
-        hit = next((x for x in items if low in x.name.lower() or x.name.lower() in low
-                    or (first_name and low == x.name.split()[0].lower())), None)
-    return hit.id if hit else None
-
-
 def match_character(bible: Bible, ref: str) -> str | None:
     """The id of the known character ``ref`` names, or None (never a raw model string)."""
-    return _match(bible.characters, bible.character, ref, first_name=True)
+    return Names.of(bible.characters).find(clip(ref, 120))
 
 
 def match_location(bible: Bible, ref: str) -> str | None:
     """The id of the known location ``ref`` names, or None."""
-    return _match(bible.locations, bible.location, ref, first_name=False)
+    return Names.of(bible.locations).find(clip(ref, 120))
 
 
 def known_characters(bible: Bible, refs: list[str]) -> list[str]:

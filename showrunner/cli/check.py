@@ -40,7 +40,8 @@ class Job:
 
 
 def _canon_file(path: Path) -> tuple[list[Character], list[Location], list[Fact], list[Episode]]:
-    from showrunner.memory.canon_format import derive_facts, read_canon_file
+    from showrunner.memory.canon_format import read_canon_file
+    from showrunner.world.facts import derive_facts
 
     cf = read_canon_file(path)
     return list(cf.characters), cf.locations, derive_facts(cf), cf.episodes
@@ -62,7 +63,6 @@ def build_job(file: Path | None, project: Path | None, canon: Path | None, episo
             raise BadInput("give a FILE to check, or --episode N with --project DIR")
         chars, locs, facts, root = _project(project)
         from showrunner.memory.canon import Canon
-
         ep = Canon(root / "canon").episode(episode)
         if ep is None:
             raise BadInput(f"the project has no approved episode {episode}; list them with 'showrunner status'")

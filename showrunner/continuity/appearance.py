@@ -10,7 +10,10 @@ that recorded them and until the character changes clothes on the page.
 
 from __future__ import annotations
 
-from showrunner.continuity.lexicon import (
+from showrunner.continuity.units import Unit, finding
+from showrunner.models import ContinuityIssue, Episode, Fact, FactKind, Scene, Severity
+from showrunner.world import World
+from showrunner.world.lexicon import (
     EYE_COLOURS,
     GARMENT_COLOURS,
     GARMENTS,
@@ -24,11 +27,8 @@ from showrunner.continuity.lexicon import (
     names_in,
     owner,
     sides_parts,
-    tag,
 )
-from showrunner.continuity.names import norm
-from showrunner.continuity.state import CanonView, Unit, finding
-from showrunner.models import ContinuityIssue, Episode, Fact, FactKind, Scene, Severity
+from showrunner.world.names import norm
 
 HAIR_NOUNS = {"hair", "locks", "curls", "braid", "braids", "ponytail", "mane", "bun", "beard"}
 EYE_NOUNS = {"eyes", "eye"}
@@ -99,12 +99,12 @@ def _side_conflict(facts: list[Fact], side: str, part: str) -> Fact | None:
     return next((f for f in facts if (SIDES[side], part) in sides_parts(f.object)), None)
 
 
-def check_appearance(view: CanonView, ep: Episode, scene: Scene, narrative: list[Unit],
+def check_appearance(view: World, ep: Episode, scene: Scene, narrative: list[Unit],
                      changed: set[str]) -> list[ContinuityIssue]:
     out: list[ContinuityIssue] = []
     n, sc = ep.number, scene.number
     for u in narrative:
-        toks = tag(view.people, u.text)
+        toks = view.tag(u.text)
         words = set(toks)
         if not words & SKIP_FIXED:
             for who, feature, groups in _looks(toks):
@@ -132,7 +132,7 @@ def check_appearance(view: CanonView, ep: Episode, scene: Scene, narrative: list
     return out
 
 
-def _outfits(view: CanonView, ep: Episode, scene: Scene, u: Unit, toks: list[str],
+def _outfits(view: World, ep: Episode, scene: Scene, u: Unit, toks: list[str],
              changed: set[str]) -> list[ContinuityIssue]:
     out: list[ContinuityIssue] = []
     named = names_in(toks)

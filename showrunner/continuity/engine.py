@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from showrunner.continuity.appearance import check_appearance
 from showrunner.continuity.presence import check_names, check_status, check_time_order, check_two_places
-from showrunner.continuity.state import CanonView, units
 from showrunner.continuity.story import check_events, check_possessions, check_relations
+from showrunner.continuity.units import units
 from showrunner.llm.base import StructuredLLM
 from showrunner.memory.base import MemoryStore
 from showrunner.models import Character, ContinuityIssue, Episode, Fact, Location, Severity, Shot
+from showrunner.world import World
 
 TINY_MODELS = ("smollm", "135m", "360m")
 
@@ -26,15 +27,17 @@ def capable(llm: StructuredLLM | None) -> bool:
     return not (getattr(llm, "provider", "") == "local" and any(t in model for t in TINY_MODELS))
 
 
-def check_episode(episode: Episode, *, characters: list[Character], locations: list[Location],
-                  facts: list[Fact], shots: list[Shot] | None = None, llm: StructuredLLM | None = None,
-                  memory: MemoryStore | None = None) -> list[ContinuityIssue]:
+def check_episode(episode: Episode, *, characters: list[Character] | None = None,
+                  locations: list[Location] | None = None, facts: list[Fact] | None = None,
+                  shots: list[Shot] | None = None, llm: StructuredLLM | None = None,
+                  memory: MemoryStore | None = None, world: World | None = None) -> list[ContinuityIssue]:
     """Check ``episode`` (and its ``shots``) against the canon as of each of its scenes.
 
-    ``facts`` may hold the whole series: only those established before a scene apply to it. Findings
+    ``facts`` may hold the whole series: only those established before a scene apply to it. A prebuilt
+    ``world`` (the same characters, locations and facts, indexed once) may be passed instead. Findings
     come back in scene order; errors make ``showrunner check`` exit 1.
     """
-    view = CanonView(characters, locations, facts)
+    view = world or World(characters or [], locations or [], facts or [])
     by_scene: dict[int, list[Shot]] = {}
     for s in shots or []:
         by_scene.setdefault(s.scene, []).append(s)

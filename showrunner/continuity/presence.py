@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
-from showrunner.continuity.names import is_generic, norm
-from showrunner.continuity.state import CanonView, Unit, finding, shot_id
-from showrunner.memory.canon_format import established_at
+from showrunner.continuity.units import Unit, finding, shot_id
 from showrunner.models import ContinuityIssue, Episode, Fact, FactKind, Scene, Severity, Shot
+from showrunner.world import World
+from showrunner.world.names import is_generic, norm
+from showrunner.world.timeline import established_at
 
 DEAD = {"dead", "deceased", "killed", "died", "dies", "murdered", "executed"}
 MISSING = {"missing", "disappeared", "vanished", "lost at sea", "presumed dead"}
@@ -23,7 +24,7 @@ _NOT_LIVE = re.compile(r"\b(v\.?o\.?|voice[- ]?over|o\.?s\.?|record(ed|ing)?|tap
 _BODY = ("body", "corpse", "coffin", "casket", "grave", "remains", "portrait", "photo", "photograph", "statue")
 
 
-def _gone(view: CanonView, cid: str, ep: int, sc: int) -> Fact | None:
+def _gone(view: World, cid: str, ep: int, sc: int) -> Fact | None:
     """The dead/missing status fact that holds for ``cid`` at (ep, sc), or None.
 
     Two conventions meet here: the canon importer writes a death in S4 as holding from S5 (``source``
@@ -46,7 +47,7 @@ def _as_body(scene: Scene, names: list[str]) -> bool:
     return any(f" {n} s {b} " in text or f" {b} of {n} " in text for n in names for b in _BODY)
 
 
-def check_status(view: CanonView, ep: Episode, scene: Scene, shots: list[Shot],
+def check_status(view: World, ep: Episode, scene: Scene, shots: list[Shot],
                  spoken: list[Unit]) -> list[ContinuityIssue]:
     out: list[ContinuityIssue] = []
     seen: set[str] = set()
@@ -71,7 +72,7 @@ def check_status(view: CanonView, ep: Episode, scene: Scene, shots: list[Shot],
     return out
 
 
-def _status_issue(view: CanonView, ep: Episode, scene: Scene, cid: str, fact: Fact, *, speaking: bool,
+def _status_issue(view: World, ep: Episode, scene: Scene, cid: str, fact: Fact, *, speaking: bool,
                   unit: Unit | None = None, shot: str | None = None) -> ContinuityIssue:
     dead = norm(fact.object) in DEAD
     who, state = view.people.name(cid), "dead" if dead else "missing"
@@ -85,11 +86,11 @@ def _status_issue(view: CanonView, ep: Episode, scene: Scene, cid: str, fact: Fa
                    f"(a status fact 'alive' or 'returned') before this scene")
 
 
-def _ids(view: CanonView, scene: Scene) -> set[str]:
+def _ids(view: World, scene: Scene) -> set[str]:
     return {cid for c in scene.characters if not is_generic(c) and (cid := view.people.resolve(c))}
 
 
-def check_two_places(view: CanonView, ep: Episode) -> list[ContinuityIssue]:
+def check_two_places(view: World, ep: Episode) -> list[ContinuityIssue]:
     """The same character in two overlapping stretches of story time at different places."""
     timed = [s for s in ep.scenes if not s.unreal and s.start is not None and s.end is not None]
     out: list[ContinuityIssue] = []
@@ -112,7 +113,7 @@ def check_two_places(view: CanonView, ep: Episode) -> list[ContinuityIssue]:
     return out
 
 
-def check_time_order(view: CanonView, ep: Episode) -> list[ContinuityIssue]:
+def check_time_order(view: World, ep: Episode) -> list[ContinuityIssue]:
     """A character's story time going backwards between real scenes: an unmarked flashback."""
     last: dict[str, Scene] = {}
     out: list[ContinuityIssue] = []
@@ -134,7 +135,7 @@ def check_time_order(view: CanonView, ep: Episode) -> list[ContinuityIssue]:
     return out
 
 
-def check_names(view: CanonView, ep: Episode, scene: Scene, shots: list[Shot],
+def check_names(view: World, ep: Episode, scene: Scene, shots: list[Shot],
                 spoken: list[Unit]) -> list[ContinuityIssue]:
     """Unknown character or place names that are near-misses of known ones (typos, mangled aliases)."""
     out: list[ContinuityIssue] = []

@@ -12,15 +12,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from showrunner.continuity.lexicon import CANON_KIN, EYE_COLOURS, HAIR_COLOURS, KIN, colours, sides_parts
-from showrunner.continuity.names import norm
 from showrunner.continuity.presence import DEAD, MISSING
-from showrunner.continuity.state import CanonView
 from showrunner.llm.base import LLMError, StructuredLLM
 from showrunner.memory.base import MemoryStore
-from showrunner.memory.canon_format import established_at
 from showrunner.models import ContinuityIssue, Episode, Fact, FactKind, Severity
 from showrunner.prompts import render
+from showrunner.world import World
+from showrunner.world.lexicon import CANON_KIN, EYE_COLOURS, HAIR_COLOURS, KIN, colours, sides_parts
+from showrunner.world.names import norm
+from showrunner.world.timeline import established_at
 
 Attribute = Literal["status", "hair", "eyes", "marks", "injury", "outfit", "holds", "relationship", "other"]
 
@@ -56,7 +56,7 @@ def _scene_text(episode: Episode) -> list[dict[str, object]]:
     return out
 
 
-def _facts_for(view: CanonView, episode: Episode, scene: int, memory: MemoryStore | None,
+def _facts_for(view: World, episode: Episode, scene: int, memory: MemoryStore | None,
                query: str) -> list[Fact]:
     sc = next(s for s in episode.scenes if s.number == scene)
     if memory is not None:
@@ -67,7 +67,7 @@ def _facts_for(view: CanonView, episode: Episode, scene: int, memory: MemoryStor
     return view.holding(episode.number, scene)
 
 
-def _contradiction(view: CanonView, claim: Claim, cid: str, facts: list[Fact]) -> Fact | None:
+def _contradiction(view: World, claim: Claim, cid: str, facts: list[Fact]) -> Fact | None:
     mine = [f for f in facts if f.subject == cid]
     value = norm(claim.value)
     if claim.attribute == "status" and value in DEAD | MISSING | {"alive"}:
@@ -99,7 +99,7 @@ def _contradiction(view: CanonView, claim: Claim, cid: str, facts: list[Fact]) -
     return None
 
 
-def semantic_pass(episode: Episode, view: CanonView, llm: StructuredLLM, *, memory: MemoryStore | None = None,
+def semantic_pass(episode: Episode, view: World, llm: StructuredLLM, *, memory: MemoryStore | None = None,
                   known: list[ContinuityIssue] | None = None) -> list[ContinuityIssue]:
     """Extract claims with ``llm`` and report those the retrieved canon contradicts."""
     scenes = _scene_text(episode)

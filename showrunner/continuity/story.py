@@ -9,11 +9,12 @@ canon places later referred to as past (``since the harbour fire``), or a death 
 
 from __future__ import annotations
 
-from showrunner.continuity.lexicon import CANON_KIN, KIN, names_in, tag
-from showrunner.continuity.names import norm
 from showrunner.continuity.presence import DEAD
-from showrunner.continuity.state import CanonView, Unit, finding
+from showrunner.continuity.units import Unit, finding
 from showrunner.models import ContinuityIssue, Episode, Fact, FactKind, Scene, Severity
+from showrunner.world import World
+from showrunner.world.lexicon import CANON_KIN, KIN, names_in
+from showrunner.world.names import norm
 
 HOLD = {"holds", "has", "owns", "carries", "wields", "possesses", "keeps", "wears"}
 GONE = {"lost", "destroyed", "broken", "burned", "sunk", "stolen", "discarded", "shattered", "melted", "gone"}
@@ -61,7 +62,7 @@ def _item_state(facts: list[Fact], ep: int, sc: int) -> tuple[str, Fact] | None:
     return ("held", f) if f.predicate in HOLD else None
 
 
-def _items(view: CanonView) -> dict[tuple[str, ...], list[Fact]]:
+def _items(view: World) -> dict[tuple[str, ...], list[Fact]]:
     out: dict[tuple[str, ...], list[Fact]] = {}
     for f in view.facts:
         if f.kind != FactKind.possession:
@@ -73,13 +74,13 @@ def _items(view: CanonView) -> dict[tuple[str, ...], list[Fact]]:
     return out
 
 
-def check_possessions(view: CanonView, ep: Episode, scene: Scene, narrative: list[Unit],
+def check_possessions(view: World, ep: Episode, scene: Scene, narrative: list[Unit],
                       recovered: set[tuple[str, ...]]) -> list[ContinuityIssue]:
     out: list[ContinuityIssue] = []
     for item, facts in _items(view).items():
         state = _item_state(facts, ep.number, scene.number)
         for u in narrative:
-            toks = tag(view.people, u.text)
+            toks = view.tag(u.text)
             words = set(toks)
             if state is None or item in recovered or not _has(toks, list(item)):
                 continue
@@ -119,11 +120,11 @@ def _claims(u: Unit, toks: list[str], speaker: str | None) -> list[tuple[str, st
     return out
 
 
-def check_relations(view: CanonView, ep: Episode, scene: Scene, units: list[Unit]) -> list[ContinuityIssue]:
+def check_relations(view: World, ep: Episode, scene: Scene, units: list[Unit]) -> list[ContinuityIssue]:
     out: list[ContinuityIssue] = []
     rels = [f for f in view.holding(ep.number, scene.number) if f.kind == FactKind.relationship]
     for u in units:
-        toks = tag(view.people, u.text)
+        toks = view.tag(u.text)
         speaker = view.people.resolve(u.speaker) if u.speaker else None
         for a, b, cat in _claims(u, toks, speaker):
             pair = [f for f in rels if {f.subject, f.object} == {a, b}]
@@ -138,7 +139,7 @@ def check_relations(view: CanonView, ep: Episode, scene: Scene, units: list[Unit
     return out
 
 
-def check_events(view: CanonView, ep: Episode, scene: Scene, units: list[Unit]) -> list[ContinuityIssue]:
+def check_events(view: World, ep: Episode, scene: Scene, units: list[Unit]) -> list[ContinuityIssue]:
     out: list[ContinuityIssue] = []
     at = (ep.number, scene.number)
     future = [f for f in view.facts if f.valid_from.key() > at
@@ -150,7 +151,7 @@ def check_events(view: CanonView, ep: Episode, scene: Scene, units: list[Unit]) 
     deaths = [f for f in future if f.kind == FactKind.status and norm(f.object) in DEAD
               and view.latest(f.subject, FactKind.status, None, *at) is None]
     for u in units:
-        toks = tag(view.people, u.text)
+        toks = view.tag(u.text)
         words = set(toks)
         if words & NOT_FACT:
             continue

@@ -9,16 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from showrunner.memory.base import ContextPack, MemoryStore, Space
-from showrunner.memory.canon import Canon, merge_facts
-from showrunner.memory.facts import FactIndex, point, world_state
+from showrunner.memory.canon import Canon
 
 if TYPE_CHECKING:
     from showrunner.config import Settings
     from showrunner.memory.chroma_store import ChromaMemory
     from showrunner.pipelines.project import Project
 
-__all__ = ["Canon", "ContextPack", "FactIndex", "MemoryStore", "Space", "merge_facts", "open_memory",
-           "point", "world_state"]
+__all__ = ["Canon", "ContextPack", "MemoryStore", "Space", "open_memory"]
 
 
 def open_memory(project: Project, settings: Settings) -> ChromaMemory:

@@ -24,14 +24,10 @@ from pydantic import BaseModel, ValidationError
 
 from showrunner.errors import ProjectError
 from showrunner.io import atomic_write
-from showrunner.models import Bible, Character, Episode, Fact, FactKind, Location, Shot, slugify
+from showrunner.models import Bible, Character, Episode, Fact, Location, Shot, slugify
+from showrunner.world.timeline import merge_facts
 
 M = TypeVar("M", bound=BaseModel)
-
-# Kinds where a subject has one value per predicate at a time: a new fact closes the old one.
-SINGLE_VALUED = {FactKind.fixed_appearance, FactKind.current_appearance, FactKind.status,
-                 FactKind.whereabouts}
-
 
 class Storyboard(BaseModel):
     """The approved shots of one episode."""
@@ -50,37 +46,6 @@ def _load(path: Path, cls: type[M]) -> M:
     except (OSError, ValueError, ValidationError) as exc:
         first = str(exc).splitlines()[0]
         raise ProjectError(f"canon file {path} is invalid ({first}); fix it by hand or restore it") from exc
-
-
-def fact_id(fact: Fact) -> str:
-    """Deterministic id from the fact's content (same fact, same id)."""
-    key = f"{fact.kind}|{fact.subject}|{fact.predicate}|{fact.object}|{fact.valid_from.key()}"
-    return "f-" + hashlib.sha1(key.encode()).hexdigest()[:12]
-
-
-def merge_facts(existing: list[Fact], new: list[Fact]) -> list[Fact]:
-    """Add ``new`` facts; a single-valued fact closes the open one it supersedes (``valid_until``)."""
-    out = [f.model_copy(update={"id": f.id or fact_id(f)}) for f in existing]
-    ids = {f.id for f in out}
-    # open single-valued facts by (kind, subject, predicate): linear time even at 20k facts
-    open_: dict[tuple[str, str, str], list[Fact]] = {}
-    for old in out:
-        if old.kind in SINGLE_VALUED and old.valid_until is None:
-            open_.setdefault((old.kind, old.subject, old.predicate), []).append(old)
-    for fact in sorted(new, key=lambda f: f.valid_from.key()):
-        fact = fact.model_copy(update={"id": fact.id or fact_id(fact)})
-        if fact.id in ids:
-            continue
-        if fact.kind in SINGLE_VALUED:
-            still_open = open_.setdefault((fact.kind, fact.subject, fact.predicate), [])
-            for old in [o for o in still_open if o.valid_from.key() < fact.valid_from.key()]:
-                old.valid_until = fact.valid_from
-                still_open.remove(old)
-            if fact.valid_until is None:
-                still_open.append(fact)
-        out.append(fact)
-        ids.add(fact.id)
-    return out
 
 
 class Canon:

@@ -16,16 +16,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from showrunner.errors import BadInput, ProjectError
-from showrunner.memory.canon import Canon, merge_facts
-from showrunner.memory.canon_format import (
+from showrunner.memory.canon import Canon
+from showrunner.models import (
+    Bible,
     CanonCharacter,
     CanonFile,
     CanonSeries,
-    Resolver,
-    derive_facts,
+    Character,
+    Episode,
+    Fact,
+    FactKind,
+    Location,
+    SceneRef,
+    slugify,
 )
-from showrunner.models import Bible, Character, Episode, Fact, FactKind, Location, SceneRef, slugify
 from showrunner.pipelines.project import Project
+from showrunner.world.facts import derive_facts
+from showrunner.world.names import Names, extra_base, split_qualifier
+from showrunner.world.timeline import merge_facts
 
 if TYPE_CHECKING:
     from showrunner.config import Settings
@@ -48,8 +56,8 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def _one(res: Resolver, ref: str, kind: str, where: str) -> str | None:
-    found = res.candidates(ref, "character" if kind == "character" else "location")
+def _one(names: Names, ref: str, kind: str, where: str) -> str | None:
+    found = names.candidates(ref)
     if len(found) > 1:
         raise BadInput(f"{where}: {kind} {ref!r} is ambiguous ({', '.join(sorted(found))}); use the id")
     return next(iter(found)) if found else None
@@ -63,28 +71,30 @@ def resolve_file(cf: CanonFile) -> tuple[CanonFile, list[str]]:
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise BadInput(f"two {label}s share the id {dup[0]!r}; give each an explicit unique 'id'")
-    res = Resolver.for_file(cf)
+    people, places = Names.of(cf.characters), Names.of(cf.locations)
 
     def char(ref: str, where: str) -> str:
-        cid = _one(res, ref, "character", where)
+        cid = _one(people, ref, "character", where) or people.resolve(ref)
+        if cid is None and extra_base(split_qualifier(ref)[0]) is not None:
+            return ref  # a numbered walk-on ('Guard #3') stays a walk-on, never a canon character
         if cid is None:
-            new = CanonCharacter(name=ref)
+            new = CanonCharacter(name=split_qualifier(ref)[0])
             cid = new.id
-            if cid not in res.char_ids:
+            if cid not in people.display:
                 cf.characters.append(new)
                 warnings.append(f"{where}: undeclared character {ref!r} added as {cid!r}")
-                res.add(new)
+                people.add(new)
         return cid
 
     def loc(ref: str, where: str) -> str:
-        lid = _one(res, ref, "location", where)
+        lid = _one(places, ref, "location", where) or places.resolve(ref)
         if lid is None:
             new = Location(name=ref)
             lid = new.id
-            if lid not in res.loc_ids:
+            if lid not in places.display:
                 cf.locations.append(new)
                 warnings.append(f"{where}: undeclared location {ref!r} added as {lid!r}")
-                res.add(new)
+                places.add(new)
         return lid
 
     for location in list(cf.locations):
@@ -101,7 +111,7 @@ def resolve_file(cf: CanonFile) -> tuple[CanonFile, list[str]]:
             for line in sc.dialogue:
                 line.speaker = char(line.speaker, where + " dialogue")
     for f in cf.facts:
-        f.subject = res.any(f.subject) or f.subject
+        f.subject = people.resolve(f.subject) or places.resolve(f.subject) or f.subject
     return cf, warnings
 
 

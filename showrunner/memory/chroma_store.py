@@ -24,10 +24,10 @@ from chromadb.config import Settings as ChromaSettings
 
 from showrunner.errors import BadInput, ServiceError
 from showrunner.memory.base import ContextPack, Space
-from showrunner.memory.canon_format import Resolver
 from showrunner.memory.embeddings import HashEmbedder, MiniLMEmbedder, make_embedder
-from showrunner.memory.facts import FOREVER, FactIndex, point, span
 from showrunner.models import Fact, FactKind, slugify
+from showrunner.world.names import Names
+from showrunner.world.timeline import FOREVER, FactIndex, point, span
 
 if TYPE_CHECKING:
     from showrunner.config import Settings
@@ -79,7 +79,7 @@ class ChromaMemory:
         self._index: FactIndex | None = None
         self._index_count = -1
         self._cols: dict[str, Any] = {}
-        self._resolver: tuple[Resolver | None, dict[str, str]] | None = None
+        self._resolver: tuple[Names, Names] | None = None
         self.max_batch = int(getattr(client, "get_max_batch_size", lambda: 5000)())
 
     # ---- opening
@@ -87,7 +87,6 @@ class ChromaMemory:
     def for_project(cls, project: Project, settings: Settings) -> ChromaMemory:
         """Open the project's index; rebuild it when missing or corrupted, re-sync it when stale."""
         from showrunner.memory.canon import Canon
-
         canon = Canon(project.canon_dir)
         tag = hashlib.sha1(str(project.root).encode()).hexdigest()[:8]
         name = f"sr-{tag}" if settings.chroma_url else "series"
@@ -188,14 +187,12 @@ class ChromaMemory:
             self._index_count = count
         return self._index
 
-    def resolver(self) -> tuple[Resolver | None, dict[str, str]]:
-        """Name/alias resolution against the canon's characters and places (cached), and display names."""
+    def resolver(self) -> tuple[Names, Names] | None:
+        """Name resolvers for the canon's characters and places (cached); None without a canon."""
         if self._resolver is None:
             if self.canon is None or not self.canon.root.is_dir():
-                return None, {}
-            chars, locs = self.canon.characters(), self.canon.locations()
-            names = {c.id: c.name for c in chars} | {x.id: x.name for x in locs}
-            self._resolver = (Resolver(chars, locs), names)
+                return None
+            self._resolver = (Names.of(self.canon.characters()), Names.of(self.canon.locations()))
         return self._resolver
 
     def world_state(self, episode: int, scene: int | None = None) -> list[Fact]:
@@ -242,8 +239,7 @@ def release(path: Path) -> None:
 
 
 def _fid(fact: Fact) -> str:
-    from showrunner.memory.canon import fact_id
-
+    from showrunner.world.timeline import fact_id
     return fact_id(fact)
 
 

@@ -36,11 +36,12 @@ def _resolve(mem: ChromaMemory, refs: list[str], kind: str) -> tuple[list[str], 
     """Ids for names/aliases/ids (via the canon when there is one) and an id → display name map."""
     from showrunner.models import slugify
 
-    res, names = mem.resolver()
-    if res is None:
-        return [slugify(r) for r in refs], names
-    pick = res.character if kind == "character" else res.location
-    return [pick(r) or slugify(r) for r in refs], names
+    both = mem.resolver()
+    if both is None:
+        return [slugify(r) for r in refs], {}
+    people, places = both
+    pick = people if kind == "character" else places
+    return [pick.resolve(r) or slugify(r) for r in refs], people.display | places.display
 
 
 def _line(fact: Fact, draft: bool = False) -> str:

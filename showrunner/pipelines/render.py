@@ -31,6 +31,7 @@ from showrunner.pipelines.overrides import load_overrides
 from showrunner.pipelines.project import Project
 from showrunner.pipelines.provenance import Provenance
 from showrunner.tools.base import Backend, RenderJob, get_backend
+from showrunner.world import World
 
 Aspect = Literal["16:9", "9:16"]
 Progress = Callable[[dict[str, Any]], None]
@@ -106,8 +107,9 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
     preset = settings.render
     image = get_backend(preset.image_backend, settings, kind="image")
     video = get_backend(preset.video_backend, settings, kind="video") if preset.video_backend else None
+    world = World(bible.characters, bible.locations, canon.facts() if canon.root.is_dir() else [])
     jobs = rj.build_jobs(bible, episode, episode_no, shots, width=width, height=height, steps=preset.steps,
-                         fps=preset.fps)
+                         fps=preset.fps, world=world)
     ids = [j.shot.id for j in jobs]
     if shot_id is not None and shot_id not in ids:
         raise BadInput(f"episode {episode_no} has no shot {shot_id!r}; shots: {', '.join(ids)}")

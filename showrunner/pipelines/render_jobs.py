@@ -12,15 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from showrunner.models import Bible, Character, Episode, Framing, Shot
+from showrunner.models import Bible, Episode, Scene, Shot
 from showrunner.tools.base import RenderJob
-
-FRAMING_WORDS = {
-    Framing.extreme_wide: "extreme wide shot", Framing.wide: "wide shot", Framing.medium: "medium shot",
-    Framing.close_up: "close-up", Framing.extreme_close_up: "extreme close-up",
-    Framing.over_shoulder: "over-the-shoulder shot",
-}
-DEFAULT_NEGATIVE = "blurry, deformed, extra limbs, bad anatomy, text, watermark, signature"
+from showrunner.world import World
+from showrunner.world.shots import looks_of, shot_spec
 
 
 def digest(obj: Any) -> str:
@@ -37,41 +32,24 @@ def shot_id(shot: Shot) -> str:
     return shot.id or f"s{shot.scene:02d}-{shot.number:02d}"
 
 
-def shot_seed(episode: int, shot: Shot) -> int:
-    """The shot's seed, or one derived from its id when the director left it 0."""
-    if shot.seed:
-        return shot.seed
-    return int(hashlib.sha256(f"{episode}:{shot_id(shot)}".encode()).hexdigest()[:8], 16) % (2**31)
-
-
-def resolve_characters(bible: Bible, shot: Shot) -> list[Character]:
-    """On-screen characters from the bible; an unknown id is drawn as a named stranger, never dropped."""
-    return [bible.character(ref) or Character(name=ref) for ref in shot.characters]
-
-
-def build_prompt(job: RenderJob) -> str:
-    shot = job.shot
-    place = job.location.look_at(job.time_of_day) if job.location else ""
-    looks = "; ".join(c.canonical_look() for c in job.characters)
-    parts = [job.style, FRAMING_WORDS.get(shot.framing, ""), place, looks, shot.action]
-    return ". ".join(p.strip().rstrip(".") for p in parts if p and p.strip())
-
-
 def build_jobs(bible: Bible, episode: Episode | None, episode_no: int, shots: list[Shot], *,
-               width: int, height: int, steps: int, fps: int) -> list[RenderJob]:
+               width: int, height: int, steps: int, fps: int, world: World | None = None) -> list[RenderJob]:
+    """One job per shot; its spec (cast, looks at that scene, prompt, seed) comes from the world.
+
+    The world is ``bible``'s cast with the canon's facts; just the bible when none is given.
+    """
+    world = world or World(bible.characters, bible.locations, [])
     scenes = {s.number: s for s in episode.scenes} if episode else {}
     jobs = []
     for shot in shots:
-        scene = scenes.get(shot.scene)
-        job = RenderJob(
-            shot=shot.model_copy(update={"id": shot_id(shot)}), episode=episode_no, prompt="",
-            negative_prompt=shot.negative_prompt or DEFAULT_NEGATIVE, seed=shot_seed(episode_no, shot),
-            width=width, height=height, steps=steps, fps=fps,
-            location=bible.location(scene.location) if scene else None,
-            time_of_day=scene.time_of_day if scene else "", characters=resolve_characters(bible, shot),
-            style=bible.style_guide)
-        job.prompt = shot.visual_prompt or build_prompt(job)
-        jobs.append(job)
+        scene = scenes.get(shot.scene) or Scene(number=shot.scene, location="", characters=shot.characters)
+        spec = shot_spec(world, shot, episode=episode_no, scene=scene, style=bible.style_guide, title=bible.title)
+        place = world.places.resolve(scene.location)
+        jobs.append(RenderJob(
+            shot=spec, episode=episode_no, prompt=spec.visual_prompt, negative_prompt=spec.negative_prompt,
+            seed=spec.seed, width=width, height=height, steps=steps, fps=fps,
+            location=next((x for x in world.locations if x.id == place), None), time_of_day=scene.time_of_day,
+            characters=looks_of(world, spec, episode_no), style=bible.style_guide))
     return jobs
 
 

@@ -11,17 +11,16 @@ from memory_samples import small_canon
 from showrunner.errors import BadInput
 from showrunner.memory.canon import Canon
 from showrunner.memory.canon_format import (
-    CanonFile,
     canon_json_schema,
-    derive_facts,
-    established_at,
     export_canon,
     import_canon,
     read_canon_file,
     write_canon_file,
 )
 from showrunner.memory.canon_io import open_or_create, resolve_file
-from showrunner.models import FactKind, SceneRef
+from showrunner.models import CanonFile, FactKind, SceneRef
+from showrunner.world.facts import derive_facts
+from showrunner.world.timeline import established_at
 
 
 def _write(tmp_path: Path, data: object, name: str = "canon.json") -> Path:

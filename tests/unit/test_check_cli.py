@@ -13,10 +13,11 @@ import pytest
 from showrunner.cli.main import main
 from showrunner.continuity import check_episode
 from showrunner.continuity.semantic import ClaimSet
-from showrunner.memory.canon_format import derive_facts, read_canon_file
+from showrunner.memory.canon_format import read_canon_file
 from showrunner.memory.canon_io import import_canon, open_or_create
 from showrunner.models import Episode
 from showrunner.testing import ScriptedLLM
+from showrunner.world.facts import derive_facts
 
 ROOT = Path(__file__).resolve().parents[2]
 CANON = ROOT / "examples" / "lighthouse" / "canon.json"

@@ -14,7 +14,7 @@ from showrunner.config import load_settings
 from showrunner.errors import BadInput, ProjectError
 from showrunner.io import read_jsonl
 from showrunner.llm.base import LLMError, Prompt
-from showrunner.memory.canon import Canon, merge_facts
+from showrunner.memory.canon import Canon
 from showrunner.models import (
     Bible,
     Character,
@@ -29,6 +29,7 @@ from showrunner.models import (
 )
 from showrunner.pipelines.project import Project
 from showrunner.testing import ScriptedLLM
+from showrunner.world.timeline import merge_facts
 
 
 @pytest.mark.parametrize("raw,expected", [

@@ -6,10 +6,9 @@ import time
 
 from memory_samples import generate
 
-from showrunner.memory.canon import merge_facts
-from showrunner.memory.canon_format import derive_facts
-from showrunner.memory.facts import FactIndex, point, world_state
 from showrunner.models import Fact, FactKind, SceneRef
+from showrunner.world.facts import derive_facts
+from showrunner.world.timeline import FactIndex, merge_facts, point, world_state
 
 
 def _at(kind: FactKind, obj: str, ep: int, sc: int | None = None, pred: str = "at") -> Fact:

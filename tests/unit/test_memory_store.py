@@ -11,10 +11,10 @@ from memory_samples import generate, small_canon
 
 from showrunner.config import load_settings
 from showrunner.memory import Canon, open_memory
-from showrunner.memory.canon_format import CanonFile, import_canon
+from showrunner.memory.canon_format import import_canon
 from showrunner.memory.canon_io import open_or_create
 from showrunner.memory.chroma_store import ChromaMemory
-from showrunner.models import Fact, FactKind, SceneRef
+from showrunner.models import CanonFile, Fact, FactKind, SceneRef
 from showrunner.pipelines.project import Project
 
 HASH = load_settings(None, embedder="hash")

@@ -1,14 +1,16 @@
-"""Words the text checks read: colours, body parts, garments, kin terms, and who a phrase belongs to.
+"""Words the world knows: colours, body parts, garments, injuries, kin terms, and who a phrase belongs to.
 
-:func:`tag` turns a sentence into lowercase tokens with every known character name replaced by ``@<id>``
-(longest name first), so patterns such as ``@mira s red hair`` or ``my brother @tom`` are plain token
-matches. :func:`owner` answers "whose hair is this" only from a possessive (``his``/``her``/``their`` with
-the nearest preceding name, or ``<name>'s``); a phrase introduced by ``the``/``a`` belongs to a stranger.
+Canon admission (:mod:`showrunner.world.admit`) and the continuity checks read the same vocabulary.
+:meth:`World.tag <showrunner.world.state.World.tag>` turns a sentence into lowercase tokens with every
+known character name replaced by ``@<id>``, so patterns such as ``@mira s red hair`` or ``my brother @tom``
+are plain token matches. :func:`owner` answers "whose hair is this" only from a possessive
+(``his``/``her``/``their`` with the nearest preceding name, or ``<name>'s``); a phrase introduced by
+``the``/``a`` belongs to a stranger.
 """
 
 from __future__ import annotations
 
-from showrunner.continuity.names import NameIndex, norm
+from showrunner.world.names import norm
 
 # colour word -> the groups it is compatible with (overlapping groups: 'dark' fits black and brown)
 HAIR_COLOURS: dict[str, set[str]] = {
@@ -32,7 +34,14 @@ EYE_COLOURS: dict[str, set[str]] = {
 GARMENT_COLOURS = set(HAIR_COLOURS) | set(EYE_COLOURS) | {"navy", "maroon", "khaki", "beige", "tan", "olive"}
 GARMENTS = {"jacket", "coat", "dress", "shirt", "hoodie", "cloak", "robe", "robes", "uniform", "suit",
             "sweater", "scarf", "hat", "cap", "boots", "trousers", "pants", "skirt", "vest", "armor", "armour",
-            "gown", "tunic", "blouse", "overcoat", "raincoat", "jumpsuit", "cape", "shawl", "kimono"}
+            "gown", "tunic", "blouse", "overcoat", "raincoat", "jumpsuit", "cape", "shawl", "kimono", "jeans",
+            "overalls", "coveralls", "apron", "parka", "anorak", "poncho", "sari", "hakama", "jerkin", "doublet",
+            "mantle", "smock", "leggings", "shorts", "blazer", "cardigan", "pullover", "jumper", "tights",
+            "sandals", "shoes", "gloves", "mittens", "helmet", "hood", "veil", "turban", "bonnet", "beret",
+            "spacesuit", "flightsuit", "wetsuit", "bodysuit", "tracksuit", "tuxedo", "waistcoat", "corset",
+            "breeches", "greatcoat", "trenchcoat", "oilskins", "oilskin", "sweatshirt", "tee", "t-shirt",
+            "tshirt", "attire", "clothes", "garb", "outfit", "livery", "vestments", "chainmail",
+            "fatigues", "scrubs", "pyjamas", "pajamas", "nightgown", "gi", "yukata", "coat"}
 PARTS = {"eye", "eyes", "cheek", "arm", "hand", "leg", "brow", "eyebrow", "jaw", "shoulder", "ear", "temple",
          "lip", "chin", "neck", "wrist", "forearm", "knee", "ankle", "foot", "palm", "side", "hip", "thigh"}
 SIDES = {"left": "right", "right": "left"}
@@ -59,25 +68,6 @@ CANON_KIN: dict[str, str] = {
     "cousin_of": "cousin", "children": "lineal", "parents": "lineal", "siblings": "sibling",
 }
 POSSESSIVE = {"his", "her", "their", "its"}
-
-
-def tag(people: NameIndex, text: str) -> list[str]:
-    """Lowercase tokens with known character names (longest form first) replaced by ``@<id>``."""
-    toks = norm(text).split()
-    forms = sorted((f for f in people.forms if f not in people.ambiguous), key=lambda f: -len(f.split()))
-    out: list[str] = []
-    i = 0
-    while i < len(toks):
-        for form in forms:
-            n = len(form.split())
-            if toks[i:i + n] == form.split():
-                out.append("@" + people.forms[form])
-                i += n
-                break
-        else:
-            out.append(toks[i])
-            i += 1
-    return out
 
 
 def owner(toks: list[str], det: int) -> str | None:
