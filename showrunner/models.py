@@ -13,7 +13,7 @@ import unicodedata
 from enum import StrEnum
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
@@ -248,6 +248,19 @@ class Scene(_Model):
     action: list[str] = Field(default_factory=list, description="Action lines, in order.")
     dialogue: list[DialogueLine] = Field(default_factory=list, description="Dialogue, in order.")
 
+    @field_validator("characters", mode="before")
+    @classmethod
+    def _names(cls, v: object) -> object:
+        """A cast may list names or ``{"name": ...}`` objects (as exported by screenwriting tools)."""
+        if isinstance(v, list):
+            return [x.get("name", "") if isinstance(x, dict) else x for x in v]
+        return v
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _story_time(cls, v: object) -> object:
+        return story_hours(v) if isinstance(v, str) else v
+
     @property
     def unreal(self) -> bool:
         """Flashbacks and dreams may show the dead and the absent."""
@@ -262,14 +275,49 @@ class Outline(_Model):
     beats: list[str] = Field(description="Story beats in order (setup, turn, climax, hook).", min_length=1)
 
 
-class Episode(_Model):
-    """A written episode (outline plus script)."""
+_CLOCK = re.compile(r"^\s*(?:d(?:ay)?\s*(\d+)\s*,?\s*)?(\d{1,3}):(\d{2})(?::(\d{2}))?\s*$", re.I)
 
-    number: int = Field(ge=1, description="Episode number.")
+
+def story_hours(text: str) -> float:
+    """Story time as hours: ``"14:30"`` → 14.5, ``"day 2 01:00"`` → 25.0, ``"3.5"`` → 3.5."""
+    m = _CLOCK.match(text)
+    if m:
+        day, h, mi, sec = m.groups()
+        return (int(day) - 1 if day else 0) * 24 + int(h) + int(mi) / 60 + int(sec or 0) / 3600
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"story time {text!r} is neither hours nor 'HH:MM' (or 'day N HH:MM')") from None
+
+
+class Episode(_Model):
+    """A written episode (outline plus script).
+
+    ``number`` is the absolute order in the series. Real series count by season: an episode may give
+    ``season`` and ``episode`` (its number within the season) instead; a canon file turns those into
+    absolute numbers (:class:`CanonFile`), and a lone episode of season 1 (or no season) keeps its number.
+    """
+
+    number: int = Field(ge=1, description="Episode number in the whole series (absolute order).")
+    season: int | None = Field(None, ge=1, description="Season, for series counted by season.")
+    season_episode: int | None = Field(None, ge=1, description="Episode number within its season.")
     title: str = Field(description="Episode title.")
     logline: str = Field("", description="One-sentence summary.")
     beats: list[str] = Field(default_factory=list, description="Outline beats.")
     scenes: list[Scene] = Field(default_factory=list, description="Scenes in order.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _seasonal(cls, data: object) -> object:
+        if isinstance(data, dict) and "episode" in data and "season_episode" not in data:
+            data = {**data, "season_episode": data["episode"]}
+            data.pop("episode")
+        if isinstance(data, dict) and "number" not in data and data.get("season_episode") is not None:
+            if (data.get("season") or 1) != 1:
+                raise ValueError("a season 2+ episode needs its absolute 'number', or must sit in a canon file "
+                                 "whose episodes give the order")
+            data = {**data, "number": data["season_episode"]}
+        return data
 
 
 class Framing(StrEnum):
@@ -371,6 +419,21 @@ class ContinuityIssue(_Model):
     established: SceneRef | None = Field(None, description="Where that fact was established.")
     suggestion: str = Field("", description="A suggested fix.")
     source: Literal["deterministic", "semantic"] = Field("deterministic", description="Which pass found it.")
+    characters: list[str] = Field(default_factory=list, description="Ids of the characters concerned.")
+    item: str | None = Field(None, description="The item concerned (possession findings).")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def kind(self) -> str:
+        """The family: status, appearance, injury, possession, relationship, whereabouts, time, event, name."""
+        return next((k for prefix, k in ISSUE_KINDS if self.code.startswith(prefix)), "other")
+
+
+ISSUE_KINDS = (("dead_", "status"), ("missing_", "status"), ("fixed_appearance", "appearance"),
+               ("current_appearance", "appearance"), ("injury", "injury"), ("lost_item", "possession"),
+               ("possession", "possession"), ("relationship", "relationship"), ("two_places", "whereabouts"),
+               ("time_", "time"), ("event", "event"), ("near_miss", "name"), ("unknown_", "name"),
+               ("semantic", "semantic"))
 
 
 # --------------------------------------------------------------------------- the canon file (import/export)
@@ -416,6 +479,37 @@ class CanonFile(BaseModel):
     locations: list[Location] = Field(default_factory=list)
     facts: list[Fact] = Field(default_factory=list, description="Explicit facts beyond those implied.")
     episodes: list[Episode] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absolute_order(cls, data: object) -> object:
+        """Episodes given as season + episode get absolute numbers; season refs elsewhere follow them."""
+        if not isinstance(data, dict) or not any(isinstance(e, dict) and "season" in e
+                                                 for e in data.get("episodes") or []):
+            return data
+        eps = [dict(e) for e in data["episodes"]]
+        table: dict[tuple[int, int], int] = {}
+        ordered = sorted(eps, key=lambda e: (e.get("season") or 1, e.get("episode") or e.get("season_episode")
+                                              or e.get("number") or 0))
+        for i, e in enumerate(ordered, 1):
+            e.setdefault("number", i)
+            inner = e.get("episode") or e.get("season_episode")
+            if inner is not None:
+                table[(e.get("season") or 1, int(inner))] = int(e["number"])
+
+        def ref(r: object) -> object:
+            if isinstance(r, dict) and "season" in r:
+                key = (int(r["season"]), int(r.get("episode", 0)))
+                if key not in table:
+                    raise ValueError(f"no episode S{key[0]}E{key[1]} in the file's episodes")
+                return {k: v for k, v in r.items() if k != "season"} | {"episode": table[key]}
+            return r
+
+        chars = [{**c, **{k: [ref(r) for r in c.get(k) or []] for k in ("deaths", "returns", "missing")}}
+                 if isinstance(c, dict) else c for c in data.get("characters") or []]
+        facts = [{**f, **{k: ref(f[k]) for k in ("valid_from", "valid_until") if f.get(k) is not None}}
+                 if isinstance(f, dict) else f for f in data.get("facts") or []]
+        return {**data, "episodes": eps, "characters": chars, "facts": facts}
 
 
 PUBLIC_MODELS: dict[str, type[BaseModel]] = {

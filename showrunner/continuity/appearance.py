@@ -10,6 +10,8 @@ that recorded them and until the character changes clothes on the page.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from showrunner.continuity.units import Unit, finding
 from showrunner.models import ContinuityIssue, Episode, Fact, FactKind, Scene, Severity
 from showrunner.world import World
@@ -38,6 +40,8 @@ SKIP_FIXED = {"dye", "dyed", "dyes", "dyeing", "wig", "disguise", "disguised", "
 CHANGE = {"changes", "changed", "change", "changing", "dons", "swaps", "removes", "sheds", "borrowed",
           "new", "puts", "into"}
 DETERMINERS = POSSESSIVE | {"s", "the", "a", "an", "with", "this", "that"}
+DYE = {"dye", "dyed", "dyes", "dyeing", "bleach", "bleached", "bleaches", "colours", "colors", "coloured",
+       "colored", "tints", "tinted"}
 UNHURT = {"unhurt", "uninjured", "unharmed", "unscathed", "unscarred", "scarless"}
 
 
@@ -51,15 +55,15 @@ def _colour_phrase(toks: list[str], i: int, table: dict[str, set[str]]) -> tuple
     return groups, -1
 
 
-def _phrase_owner(toks: list[str], det: int) -> str | None:
+def _phrase_owner(toks: list[str], det: int, antecedent: str | None) -> str | None:
     if det >= 0 and toks[det] == "with" and det > 0 and toks[det - 1].startswith("@"):
         return toks[det - 1][1:]
     if det >= 0 and toks[det].startswith("@"):
         return toks[det][1:]
-    return owner(toks, det)
+    return owner(toks, det, antecedent)
 
 
-def _looks(toks: list[str]) -> list[tuple[str, str, set[str]]]:
+def _looks(toks: list[str], antecedent: str | None = None) -> list[tuple[str, str, set[str]]]:
     """(owner id, feature, colour groups) for each owned hair or eye colour phrase in ``toks``."""
     out = []
     for i, t in enumerate(toks):
@@ -74,18 +78,18 @@ def _looks(toks: list[str]) -> list[tuple[str, str, set[str]]]:
             who = after[1:] if after.startswith("@") else before[1:] if before.startswith("@") else None
         else:
             groups, det = _colour_phrase(toks, i, table)
-            who = _phrase_owner(toks, det)
+            who = _phrase_owner(toks, det, antecedent)
         if groups and who:
             out.append((who, feature, groups))
     return out
 
 
-def _sided(toks: list[str]) -> list[tuple[str, str, str, set[str]]]:
+def _sided(toks: list[str], antecedent: str | None = None) -> list[tuple[str, str, str, set[str]]]:
     """(owner id, side, part, nearby cue words) for each owned 'left/right <part>' phrase."""
     out = []
     for i, t in enumerate(toks):
         if t in SIDES and i + 1 < len(toks) and toks[i + 1] in PARTS:
-            who = owner(toks, i - 1)
+            who = owner(toks, i - 1, antecedent)
             if who:
                 part = "eye" if toks[i + 1] == "eyes" else toks[i + 1]
                 out.append((who, t, part, set(toks[max(0, i - 6):i + 7])))
@@ -99,24 +103,37 @@ def _side_conflict(facts: list[Fact], side: str, part: str) -> Fact | None:
     return next((f for f in facts if (SIDES[side], part) in sides_parts(f.object)), None)
 
 
+@dataclass
+class Stated:
+    """Changes the episode itself states, carried into its later scenes (dyed hair, new clothes)."""
+
+    changed: set[str] = field(default_factory=set)  # characters who changed clothes on the page
+    looks: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (who, feature) -> colour groups
+
+
 def check_appearance(view: World, ep: Episode, scene: Scene, narrative: list[Unit],
-                     changed: set[str]) -> list[ContinuityIssue]:
+                     stated: Stated) -> list[ContinuityIssue]:
     out: list[ContinuityIssue] = []
     n, sc = ep.number, scene.number
     for u in narrative:
         toks = view.tag(u.text)
         words = set(toks)
+        if words & DYE:
+            for who, feature, groups in _looks(toks, u.antecedent):
+                stated.looks[(who, feature)] = groups
         if not words & SKIP_FIXED:
-            for who, feature, groups in _looks(toks):
+            for who, feature, groups in _looks(toks, u.antecedent):
                 fact = view.latest(who, FactKind.fixed_appearance, feature, n, sc)
                 canon = colours(fact.object, HAIR_COLOURS if feature == "hair" else EYE_COLOURS) if fact else set()
+                canon = stated.looks.get((who, feature), canon)
                 if fact and canon and not canon & groups:
                     out.append(finding(
                         "fixed_appearance_contradiction", n, scene,
                         f"{u.where()} gives {view.people.name(who)} {feature} that contradict canon: "
                         f"'{u.text.strip()}' vs '{fact.object}'", fact=fact, unit=u,
-                        suggestion=f"describe {view.people.name(who)}'s {feature} as '{fact.object}'"))
-        for who, side, part, near in _sided(toks):
+                        suggestion=f"describe {view.people.name(who)}'s {feature} as '{fact.object}'",
+                        characters=[who]))
+        for who, side, part, near in _sided(toks, u.antecedent):
             marks = [f for f in view.about(who, FactKind.fixed_appearance, n, sc) if f.predicate == "marks"]
             injuries = [f for f in view.about(who, FactKind.current_appearance, n, sc)
                         if f.predicate.startswith("injur")]
@@ -128,7 +145,7 @@ def check_appearance(view: World, ep: Episode, scene: Scene, narrative: list[Uni
                         code, n, scene, f"{u.where()} puts {view.people.name(who)}'s mark on the {side} {part}; "
                         f"canon: '{fact.object}'", fact=fact, unit=u,
                         suggestion=f"use the canon side: '{fact.object}'"))
-        out += _outfits(view, ep, scene, u, toks, changed)
+        out += _outfits(view, ep, scene, u, toks, stated.changed)
     return out
 
 
@@ -143,7 +160,7 @@ def _outfits(view: World, ep: Episode, scene: Scene, u: Unit, toks: list[str],
         if t not in GARMENTS:
             continue
         groups, det = _colour_phrase(toks, i, {c: {c} for c in GARMENT_COLOURS})
-        who = _phrase_owner(toks, det)
+        who = _phrase_owner(toks, det, u.antecedent)
         if not who or not groups or who in changed:
             continue
         fact = view.latest(who, FactKind.current_appearance, "outfit", ep.number, scene.number)

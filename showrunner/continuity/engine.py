@@ -7,13 +7,16 @@ given, the semantic pass (:mod:`semantic`) adds findings; it never removes deter
 
 from __future__ import annotations
 
-from showrunner.continuity.appearance import check_appearance
+from dataclasses import replace
+
+from showrunner.continuity.appearance import Stated, check_appearance
+from showrunner.continuity.injuries import check_injuries
 from showrunner.continuity.presence import check_names, check_status, check_time_order, check_two_places
 from showrunner.continuity.story import check_events, check_possessions, check_relations
-from showrunner.continuity.units import units
+from showrunner.continuity.units import Unit, units
 from showrunner.llm.base import StructuredLLM
 from showrunner.memory.base import MemoryStore
-from showrunner.models import Character, ContinuityIssue, Episode, Fact, Location, Severity, Shot
+from showrunner.models import Character, ContinuityIssue, Episode, Fact, Location, Scene, Severity, Shot
 from showrunner.world import World
 
 TINY_MODELS = ("smollm", "135m", "360m")
@@ -42,18 +45,20 @@ def check_episode(episode: Episode, *, characters: list[Character] | None = None
     for s in shots or []:
         by_scene.setdefault(s.scene, []).append(s)
     found: list[ContinuityIssue] = []
-    changed: set[str] = set()
+    stated = Stated()
     recovered: set[tuple[str, ...]] = set()
+    named: set[str] = set()
     for scene in episode.scenes:
         scene_shots = by_scene.get(scene.number, [])
-        everything = list(units(scene, scene_shots))
+        everything = _with_antecedents(view, scene, list(units(scene, scene_shots)))
         spoken = [u for u in everything if u.spoken]
         narrative = [u for u in everything if not u.spoken]
-        found += check_names(view, episode, scene, scene_shots, spoken)
+        found += check_names(view, episode, scene, scene_shots, spoken, named)
         if scene.unreal:
             continue
         found += check_status(view, episode, scene, scene_shots, spoken)
-        found += check_appearance(view, episode, scene, narrative, changed)
+        found += check_appearance(view, episode, scene, narrative, stated)
+        found += check_injuries(view, episode, scene, narrative)
         found += check_possessions(view, episode, scene, narrative, recovered)
         found += check_relations(view, episode, scene, everything)
         found += check_events(view, episode, scene, everything)
@@ -65,6 +70,19 @@ def check_episode(episode: Episode, *, characters: list[Character] | None = None
         assert llm is not None
         found += semantic_pass(episode, view, llm, memory=memory, known=found)
     return sorted(found, key=lambda i: (i.scene or 0, i.source != "deterministic", i.line or 0))
+
+
+def _with_antecedents(view: World, scene: Scene, found: list[Unit]) -> list[Unit]:
+    """Each unit with its pronouns' antecedent: the last character named before it, else the sole cast."""
+    cast = [c for c in (view.people.resolve(x) for x in scene.characters) if c]
+    last = cast[0] if len(cast) == 1 else None
+    out = []
+    for u in found:
+        out.append(replace(u, antecedent=last))
+        names = [t[1:] for t in view.tag(u.text) if t.startswith("@")]
+        if names and not u.spoken:
+            last = names[-1]
+    return out
 
 
 def has_errors(findings: list[ContinuityIssue]) -> bool:

@@ -8,19 +8,14 @@ a recording; only being on screen or speaking is an error.
 
 from __future__ import annotations
 
-import re
-
 from showrunner.continuity.units import Unit, finding, shot_id
 from showrunner.models import ContinuityIssue, Episode, Fact, FactKind, Scene, Severity, Shot
 from showrunner.world import World
-from showrunner.world.names import is_generic, norm
+from showrunner.world.lexicon import NOT_PRESENT
+from showrunner.world.names import norm, split_qualifier
+from showrunner.world.state import DEAD, MISSING
 from showrunner.world.timeline import established_at
 
-DEAD = {"dead", "deceased", "killed", "died", "dies", "murdered", "executed"}
-MISSING = {"missing", "disappeared", "vanished", "lost at sea", "presumed dead"}
-_NOT_LIVE = re.compile(r"\b(v\.?o\.?|voice[- ]?over|o\.?s\.?|record(ed|ing)?|tape|voicemail|message|video|memory|"
-                       r"flashback|dream|vision|hallucinat\w*|imagined|ghost|spirit|letter|diary|journal|"
-                       r"hologram|echo)\b", re.I)
 _BODY = ("body", "corpse", "coffin", "casket", "grave", "remains", "portrait", "photo", "photograph", "statue")
 
 
@@ -47,13 +42,31 @@ def _as_body(scene: Scene, names: list[str]) -> bool:
     return any(f" {n} s {b} " in text or f" {b} of {n} " in text for n in names for b in _BODY)
 
 
+def _as_image(view: World, scene: Scene, cid: str, ref: str = "") -> bool:
+    """The scene shows ``cid`` only as a recording, hologram, call or memory.
+
+    Either the cast entry says so ("Mira (hologram)"), or the narration puts such a word within three
+    words of the name ("a hologram of Mira flickers").
+    """
+    if NOT_PRESENT.search(split_qualifier(ref)[1] if ref else ""):
+        return True
+    for text in (scene.summary, *scene.action):
+        toks = view.tag(text)
+        for i, t in enumerate(toks):
+            if t == "@" + cid and NOT_PRESENT.search(" ".join(toks[max(0, i - 3):i + 4])):
+                return True
+    return False
+
+
 def check_status(view: World, ep: Episode, scene: Scene, shots: list[Shot],
                  spoken: list[Unit]) -> list[ContinuityIssue]:
     out: list[ContinuityIssue] = []
     seen: set[str] = set()
-    for u in spoken:  # speaking first: the strongest evidence
+    for u in spoken:  # speaking first: the strongest evidence (O.S. is off screen but there: it counts)
         cid = view.people.resolve(u.speaker or "")
-        if cid is None or cid in seen or _NOT_LIVE.search(u.direction):
+        if cid is None or cid in seen or NOT_PRESENT.search(f"{u.direction} {split_qualifier(u.speaker or '')[1]}"):
+            continue
+        if _as_image(view, scene, cid):
             continue
         fact = _gone(view, cid, ep.number, scene.number)
         if fact is not None:
@@ -66,7 +79,7 @@ def check_status(view: World, ep: Episode, scene: Scene, shots: list[Shot],
             continue
         fact = _gone(view, cid, ep.number, scene.number)
         forms = [k for k, v in view.people.forms.items() if v == cid]
-        if fact is not None and not _as_body(scene, forms):
+        if fact is not None and not _as_body(scene, forms) and not _as_image(view, scene, cid, name):
             seen.add(cid)
             out.append(_status_issue(view, ep, scene, cid, fact, speaking=False, shot=shot))
     return out
@@ -87,7 +100,7 @@ def _status_issue(view: World, ep: Episode, scene: Scene, cid: str, fact: Fact, 
 
 
 def _ids(view: World, scene: Scene) -> set[str]:
-    return {cid for c in scene.characters if not is_generic(c) and (cid := view.people.resolve(c))}
+    return {cid for c in scene.characters if (cid := view.people.resolve(c)) and not _as_image(view, scene, cid, c)}
 
 
 def check_two_places(view: World, ep: Episode) -> list[ContinuityIssue]:
@@ -135,25 +148,45 @@ def check_time_order(view: World, ep: Episode) -> list[ContinuityIssue]:
     return out
 
 
-def check_names(view: World, ep: Episode, scene: Scene, shots: list[Shot],
-                spoken: list[Unit]) -> list[ContinuityIssue]:
-    """Unknown character or place names that are near-misses of known ones (typos, mangled aliases)."""
+def check_names(view: World, ep: Episode, scene: Scene, shots: list[Shot], spoken: list[Unit],
+                named: set[str]) -> list[ContinuityIssue]:
+    """Names not in canon: near-misses of known ones (typos) and new ones ("add to canon?" warnings).
+
+    Walk-ons ('Guard #3', 'Old Woman') are neither. ``named`` carries the names reported in this episode.
+    """
     out: list[ContinuityIssue] = []
-    seen: set[str] = set()
     names = [(c, None) for c in scene.characters] + [(u.speaker or "", u.shot) for u in spoken]
     names += [(c, shot_id(s)) for s in shots for c in s.characters]
-    for name, shot in names:
+    for ref, shot in names:
+        name = split_qualifier(ref)[0]
+        if not name.strip() or norm(name) in named or view.people.resolve(name) or view.people.is_extra(name):
+            continue
+        named.add(norm(name))
         guess = view.people.suggest(name)
-        if guess and norm(name) not in seen:
-            seen.add(norm(name))
+        if guess:
             known = view.people.name(guess)
             out.append(finding("near_miss_name", ep.number, scene,
                                f"'{name}' is not a known character; it looks like a typo of {known}",
-                               shot=shot, suggestion=f"write '{known}', or add '{name}' as an alias or character"))
-    place = view.places.suggest(scene.location)
-    if place:
-        known = view.places.name(place)
-        out.append(finding("near_miss_name", ep.number, scene,
-                           f"'{scene.location}' is not a known location; it looks like a typo of {known}",
-                           suggestion=f"write '{known}', or add '{scene.location}' as a location or alias"))
+                               shot=shot, characters=[guess], severity=Severity.warning,
+                               suggestion=f"write '{known}', or add '{name}' as an alias or character"))
+        else:
+            out.append(finding("unknown_character", ep.number, scene,
+                               f"new character '{name}' is not in canon: add to canon?", shot=shot,
+                               severity=Severity.warning,
+                               suggestion=f"approve at the script gate to add '{name}' to canon with a look "
+                                          "from the script, or use a known character"))
+    loc = scene.location.strip()
+    if loc and view.places.resolve(loc) is None and "@" + norm(loc) not in named:
+        named.add("@" + norm(loc))
+        place = view.places.suggest(loc)
+        if place:
+            known = view.places.name(place)
+            out.append(finding("near_miss_name", ep.number, scene,
+                               f"'{loc}' is not a known location; it looks like a typo of {known}",
+                               severity=Severity.warning,
+                               suggestion=f"write '{known}', or add '{loc}' as a location or alias"))
+        else:
+            out.append(finding("unknown_location", ep.number, scene,
+                               f"new location '{loc}' is not in canon: add to canon?", severity=Severity.warning,
+                               suggestion=f"approve at the script gate to add '{loc}' to canon, or use a known place"))
     return out

@@ -9,12 +9,15 @@ canon places later referred to as past (``since the harbour fire``), or a death 
 
 from __future__ import annotations
 
-from showrunner.continuity.presence import DEAD
+import re
+
 from showrunner.continuity.units import Unit, finding
 from showrunner.models import ContinuityIssue, Episode, Fact, FactKind, Scene, Severity
 from showrunner.world import World
-from showrunner.world.lexicon import CANON_KIN, KIN, names_in
+from showrunner.world.lexicon import CANON_KIN, KIN, POSSESSIVE, names_in, owner
 from showrunner.world.names import norm
+from showrunner.world.state import DEAD
+from showrunner.world.timeline import established_at
 
 HOLD = {"holds", "has", "owns", "carries", "wields", "possesses", "keeps", "wears"}
 GONE = {"lost", "destroyed", "broken", "burned", "sunk", "stolen", "discarded", "shattered", "melted", "gone"}
@@ -35,6 +38,15 @@ NOT_FACT = {"will", "going", "if", "might", "could", "would", "may", "unless", "
             "pretends", "lie", "lies", "lying", "not", "never", "isn", "wasn", "afraid", "fear", "fears",
             "before", "prevent", "save", "vision", "prophecy", "foretold", "tomorrow", "plan", "plans", "dream"}
 DEATH_AFTER = {"died", "dead", "killed", "murdered", "executed", "death", "funeral", "murder", "grave", "dies"}
+# words that may follow an item name without making it a longer name
+FOLLOW = {"and", "or", "but", "to", "from", "at", "in", "on", "into", "onto", "with", "without", "of", "off",
+          "for", "by", "up", "down", "out", "over", "under", "again", "back", "away", "aside", "high", "aloft",
+          "the", "a", "an", "his", "her", "their", "its", "my", "your", "our", "that", "which", "who", "as",
+          "then", "while", "when", "before", "after", "is", "was", "are", "were", "be", "has", "had", "have",
+          "will", "would", "can", "could", "shall", "should", "must", "now", "still", "too", "once", "open",
+          "shut", "free", "loose", "toward", "towards", "across", "through", "against", "around", "like",
+          "he", "she", "they", "it", "we", "i", "you", "him", "them", "me", "us", "just", "only", "here",
+          "there", "one", "last", "first", "tight", "close", "closer", "forward", "upward", "downward"}
 _ARTICLES = {"the", "a", "an", "his", "her", "their", "its", "my"}
 
 
@@ -50,8 +62,28 @@ def _has(toks: list[str], phrase: list[str]) -> bool:
     return n > 0 and any(toks[i:i + n] == phrase for i in range(len(toks) - n + 1))
 
 
+def _whole_item(text: str, phrase: tuple[str, ...]) -> bool:
+    """``phrase`` names the item itself in ``text``, not a longer one ('key' in 'key card', 'key-card').
+
+    Some occurrence must be followed by punctuation, the end, or a word that cannot extend a name.
+    """
+    pattern = r"\b" + r"[\s-]+".join(re.escape(w) for w in phrase) + r"\b(-?)(\s+([a-z]+))?"
+    for m in re.finditer(pattern, text.lower()):
+        nxt = m.group(3)
+        if not m.group(1) and (nxt is None or nxt in FOLLOW or nxt.endswith(("s", "ed", "ing", "ly"))):
+            return True
+    return False
+
+
 def _item_state(facts: list[Fact], ep: int, sc: int) -> tuple[str, Fact] | None:
-    past = sorted((f for f in facts if f.valid_from.key() < (ep, sc)), key=lambda f: f.valid_from.key())
+    """("gone" | "held", fact) for an item at scene (ep, sc), from facts established before it.
+
+    A loss established in this very scene, or in this episode without a scene, does not count yet: the
+    item may be used until it is lost.
+    """
+    past = sorted((f for f in facts if f.valid_from.key() <= (ep, sc) and established_at(f).key() < (ep, sc)
+                   and not (established_at(f).scene is None and established_at(f).episode == ep)),
+                  key=lambda f: f.valid_from.key())
     if not past:
         return None
     f = past[-1]
@@ -82,15 +114,16 @@ def check_possessions(view: World, ep: Episode, scene: Scene, narrative: list[Un
         for u in narrative:
             toks = view.tag(u.text)
             words = set(toks)
-            if state is None or item in recovered or not _has(toks, list(item)):
+            if state is None or item in recovered or not _has(toks, list(item)) or not _whole_item(u.text, item):
                 continue
             name = " ".join(item)
             if words & RECOVER:
                 recovered.add(item)
             elif state[0] == "gone" and not words & EXEMPT_ITEM:
                 out.append(finding("lost_item_reappears", ep.number, scene,
-                                   f"{u.where()} uses the {name}, which is gone since {state[1].valid_from}",
-                                   fact=state[1], unit=u,
+                                   f"{u.where()} uses the {name}, which is gone since "
+                                   f"{established_at(state[1])}", fact=state[1], unit=u, item=name,
+                                   characters=[c for c in names_in(toks) if c in view.people.display],
                                    suggestion=f"show how the {name} was recovered, or use another object"))
                 break
             elif state[0] == "held" and words & USE and not words & TRANSFER:
@@ -100,21 +133,32 @@ def check_possessions(view: World, ep: Episode, scene: Scene, narrative: list[Un
                         "possession_contradiction", ep.number, scene,
                         f"{u.where()}: {view.people.name(users[0])} uses the {name}, which "
                         f"{view.people.name(holder)} holds", fact=state[1], unit=u, severity=Severity.warning,
+                        item=name, characters=[users[0], holder],
                         suggestion=f"show {view.people.name(holder)} handing over the {name}"))
                     break
     return out
 
 
 def _claims(u: Unit, toks: list[str], speaker: str | None) -> list[tuple[str, str, str]]:
-    """(a, b, kin category) for 'my TERM @b' (speaker a) and '@a s TERM @b' phrases."""
+    """(a, b, kin category) claimed by a phrase.
+
+    'my TERM @b' and '@b is my TERM' (a: the speaker), '@a s TERM @b', 'his/her TERM @b' (a: the referent).
+    """
     out = []
     for i, t in enumerate(toks[:-1]):
         nxt = toks[i + 2] if i + 2 < len(toks) else ""
-        if t in KIN and nxt == "in":
+        if toks[i + 1] in KIN and nxt == "in":
             continue  # brother-in-law, brother in arms
         if t == "my" and toks[i + 1] in KIN and nxt.startswith("@") and speaker and u.spoken:
             if i == 0 or toks[i - 1] != "like":
                 out.append((speaker, nxt[1:], KIN[toks[i + 1]]))
+        if t in POSSESSIVE and toks[i + 1] in KIN and nxt.startswith("@") and (i == 0 or toks[i - 1] != "like"):
+            a = owner(toks, i, u.antecedent)
+            if a and a != nxt[1:]:
+                out.append((a, nxt[1:], KIN[toks[i + 1]]))
+        if t.startswith("@") and toks[i + 1] in ("is", "was") and nxt == "my" and speaker and u.spoken \
+                and i + 3 < len(toks) and toks[i + 3] in KIN and toks[i + 4:i + 5] != ["in"]:
+            out.append((speaker, t[1:], KIN[toks[i + 3]]))
         if t == "s" and i > 0 and toks[i - 1].startswith("@") and toks[i + 1] in KIN and nxt.startswith("@"):
             out.append((toks[i - 1][1:], nxt[1:], KIN[toks[i + 1]]))
     return out

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from showrunner.models import (
     ContinuityIssue,
     Fact,
+    FactKind,
     Scene,
     Severity,
     Shot,
 )
 from showrunner.world.timeline import established_at
 
+PERSONAL = {FactKind.status, FactKind.fixed_appearance, FactKind.current_appearance, FactKind.whereabouts,
+            FactKind.relationship}
 _SENT = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -34,6 +37,7 @@ class Unit:
     shot: str | None = None
     speaker: str | None = None
     direction: str = ""
+    antecedent: str | None = None  # the character a bare pronoun refers to (last one named before)
 
     @property
     def spoken(self) -> bool:
@@ -71,7 +75,8 @@ def units(scene: Scene, shots: list[Shot]) -> Iterator[Unit]:
 
 def finding(code: str, episode: int, scene: Scene, message: str, *, fact: Fact | None = None,
             unit: Unit | None = None, suggestion: str = "", severity: Severity = Severity.error,
-            shot: str | None = None, line: int | None = None) -> ContinuityIssue:
+            shot: str | None = None, line: int | None = None, characters: list[str] | None = None,
+            item: str | None = None) -> ContinuityIssue:
     """Build a deterministic finding, citing ``fact`` and where it was established."""
     if unit is not None:
         shot = shot or unit.shot
@@ -79,4 +84,6 @@ def finding(code: str, episode: int, scene: Scene, message: str, *, fact: Fact |
     return ContinuityIssue(
         code=code, severity=severity, episode=episode, scene=scene.number, shot=shot, line=line,
         message=message, fact=fact.sentence() if fact else None, fact_id=(fact.id or None) if fact else None,
-        established=established_at(fact) if fact else None, suggestion=suggestion)
+        established=established_at(fact) if fact else None, suggestion=suggestion,
+        characters=characters if characters is not None else ([fact.subject] if fact and fact.kind in PERSONAL
+                                                               else []), item=item)

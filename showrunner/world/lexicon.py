@@ -10,6 +10,8 @@ are plain token matches. :func:`owner` answers "whose hair is this" only from a 
 
 from __future__ import annotations
 
+import re
+
 from showrunner.world.names import norm
 
 # colour word -> the groups it is compatible with (overlapping groups: 'dark' fits black and brown)
@@ -20,7 +22,8 @@ HAIR_COLOURS: dict[str, set[str]] = {
     "scarlet": {"red"}, "crimson": {"red"}, "blond": {"blond"}, "blonde": {"blond"}, "golden": {"blond"},
     "flaxen": {"blond"}, "fair": {"blond"}, "yellow": {"blond"}, "platinum": {"blond", "grey"},
     "silver": {"grey"}, "grey": {"grey"}, "gray": {"grey"}, "white": {"grey"}, "snowy": {"grey"},
-    "ashen": {"grey"}, "salt": {"grey", "black"}, "pink": {"pink"}, "purple": {"purple"}, "violet": {"purple"},
+    "ashen": {"grey"}, "salt": {"grey"}, "pepper": {"black", "grey"}, "pink": {"pink"}, "purple": {"purple"},
+    "violet": {"purple"},
     "blue": {"blue"}, "green": {"green"}, "teal": {"green", "blue"}, "orange": {"red"},
 }
 EYE_COLOURS: dict[str, set[str]] = {
@@ -68,10 +71,20 @@ CANON_KIN: dict[str, str] = {
     "cousin_of": "cousin", "children": "lineal", "parents": "lineal", "siblings": "sibling",
 }
 POSSESSIVE = {"his", "her", "their", "its"}
+# a line or an appearance that is not the person physically there: voice-over, recordings, calls, holograms,
+# memories, visions, letters (O.S. is off screen but present, so it is *not* here)
+NOT_PRESENT = re.compile(r"\b(v\.?\s?o\.?|voice[- ]?over|narrat\w*|record(ed|ing|ings)?|tape|tapes|voicemail|"
+                         r"message|radio|phone|call|hologram|holographic|projection|broadcast|video|footage|"
+                         r"screen|memory|memories|flashback|dream|vision|hallucinat\w*|imagined|ghost|spirit|"
+                         r"echo|letter|diary|journal|portrait|photo|photograph|statue)\b", re.I)
 
 
-def owner(toks: list[str], det: int) -> str | None:
-    """Whose is the phrase whose determiner sits at ``det``: a possessive pronoun or ``<name> s``."""
+def owner(toks: list[str], det: int, antecedent: str | None = None) -> str | None:
+    """Whose is the phrase whose determiner sits at ``det``: ``<name> s``, or a pronoun's referent.
+
+    A possessive pronoun refers to the nearest name before it, else the first name after it in the
+    sentence ("her right eye as Mira turns"), else ``antecedent`` (the last character named before).
+    """
     if det < 0:
         return None
     word = toks[det]
@@ -81,6 +94,10 @@ def owner(toks: list[str], det: int) -> str | None:
         for j in range(det - 1, max(-1, det - 12), -1):
             if toks[j].startswith("@"):
                 return toks[j][1:]
+        for j in range(det + 1, min(len(toks), det + 9)):
+            if toks[j].startswith("@"):
+                return toks[j][1:]
+        return antecedent
     return None
 
 

@@ -63,9 +63,17 @@ def extra_base(name: str) -> str | None:
 
 
 def is_generic(name: str) -> bool:
-    """True for role names such as 'Guard', 'Guard 2', 'Second Soldier', 'Old Woman', 'Man #3'."""
-    words = norm(name).split()
-    return bool(words) and all(w in GENERIC_ROLES or w.isdigit() for w in words)
+    """True for role names: 'Guard', 'Guard 2', 'Second Soldier', 'Old Woman', 'Man #3', 'Dock Worker'.
+
+    A name is a role when every word is one, or when its head (last word) is one and it has no title
+    ('Dock Worker', 'Palace Guard'; but 'Captain Guard' and 'Mira Guard' are not).
+    """
+    words = [w for w in norm(name).split() if not w.isdigit()]
+    if not words:
+        return False
+    if all(w in GENERIC_ROLES for w in words):
+        return True
+    return len(words) == 2 and words[-1] in GENERIC_ROLES and words[0] not in TITLES
 
 
 def edit_distance(a: str, b: str) -> int:

@@ -21,6 +21,7 @@ import hashlib
 import re
 
 from showrunner.models import Character, DialogueLine, Framing, Scene, Shot
+from showrunner.world.lexicon import NOT_PRESENT
 from showrunner.world.names import norm
 from showrunner.world.state import World
 
@@ -30,9 +31,6 @@ FRAMING_WORDS = {
     Framing.over_shoulder: "over-the-shoulder shot",
 }
 NEGATIVE = "text, watermark, logo, signature, blurry, deformed hands, extra limbs, bad anatomy, off-model face"
-# a line not spoken by someone physically in the shot (O.S. is off screen but present, so it counts)
-NOT_PRESENT = re.compile(r"\b(v\.?\s?o\.?|voice[- ]?over|narrat\w*|record(ed|ing)?|tape|voicemail|message|"
-                         r"radio|phone|hologram|broadcast|video|memory|echo|letter|diary|journal)\b", re.I)
 # words a small model echoes from the schema or the prompt, never part of a real action
 FIELD_WORDS = frozenset({"framing", "camera", "camera_move", "cameramove", "move", "duration", "characters",
                          "action", "frame", "shot", "shots", "scene", "dialogue", "json", "null", "none", "n/a"})
