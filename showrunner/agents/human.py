@@ -16,12 +16,14 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, ValidationError
 
+from showrunner.agents.continuity import findings_for
 from showrunner.agents.director import storyboard_of
 from showrunner.context import Context
 from showrunner.errors import BadInput
 from showrunner.memory.canon import Storyboard
 from showrunner.models import Bible, Episode
 from showrunner.state import Gate, Review, SeriesState
+from showrunner.world.admit import new_entries
 
 SCHEMAS: dict[str, type[BaseModel]] = {"bible": Bible, "script": Episode, "storyboard": Storyboard,
                                        "final": Storyboard}
@@ -95,8 +97,19 @@ def review_script(state: SeriesState, runtime: Runtime[Context]) -> dict[str, An
                            "continuity": [i.model_dump(mode="json") for i in state.get("continuity") or []]})
     if review["action"] == "reject":
         return _update(review, script_notes=[*(state.get("script_notes") or []), review["notes"]])
-    assert isinstance(art, Episode)
-    return _update(review, script=art.model_copy(update={"number": state["episode"]}))
+    assert isinstance(art, Episode) and state["bible"] is not None
+    script, bible = art.model_copy(update={"number": state["episode"]}), state["bible"]
+    world = runtime.context.world(bible)
+    checked: dict[str, Any] = {}
+    if review["action"] == "edit":  # a person's edit is checked like a writer's draft, and shown again
+        checked["continuity"] = findings_for(script, world)
+        if checked["continuity"]:
+            return _update(review, script=script, **checked)
+    chars, places = new_entries(script, world)  # names the person accepted become canon entries, with looks
+    if chars or places:
+        bible = bible.model_copy(update={"characters": [*bible.characters, *chars],
+                                         "locations": [*bible.locations, *places]})
+    return _update(review, script=script, bible=bible, **checked)
 
 
 def review_storyboard(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -128,8 +141,12 @@ def route_after_bible(state: SeriesState) -> Literal["write_bible", "commit_bibl
     return "write_bible" if _rejected(state) else "commit_bible"
 
 
-def route_after_script(state: SeriesState) -> Literal["revise_script", "plan_storyboard"]:
-    return "revise_script" if _rejected(state) else "plan_storyboard"
+def route_after_script(state: SeriesState) -> Literal["revise_script", "review_script", "plan_storyboard"]:
+    """A rejection goes to the writer; an edit with findings comes back to the gate to show them."""
+    if _rejected(state):
+        return "revise_script"
+    edited = (state.get("review") or {}).get("action") == "edit"
+    return "review_script" if edited and state.get("continuity") else "plan_storyboard"
 
 
 def route_after_storyboard(state: SeriesState) -> Literal["plan_storyboard", "render_episode"]:

@@ -119,8 +119,11 @@ def described_look(name: str, ep: Episode) -> tuple[FixedLook, CurrentLook]:
                 fixed.hair = f"{c} hair"
             elif t in ("eyes", "eyed") and not fixed.eyes and (c := _colour_before(toks, i, set(EYE_COLOURS))):
                 fixed.eyes = f"{c} eyes"
-            elif t in GARMENTS and not cur.outfit:
-                cur.outfit = " ".join(x for x in (_colour_before(toks, i, GARMENT_COLOURS), t) if x)
+            elif t in GARMENTS and not cur.outfit and (i + 1 >= len(toks) or toks[i + 1] not in GARMENTS):
+                j = i  # the whole garment phrase: 'green oilskin coat', not 'green oilskin'
+                while j > 0 and toks[j - 1] in GARMENTS:
+                    j -= 1
+                cur.outfit = " ".join(x for x in (_colour_before(toks, j, GARMENT_COLOURS), *toks[j:i + 1]) if x)
     return fixed, cur
 
 

@@ -187,3 +187,33 @@ def test_storyboard_carries_every_line_of_dialogue_in_order(tmp_path: Path) -> N
     srt = (root / "renders" / "ep-001" / "ep-001.srt").read_text()
     first = next(line for scene in episode.scenes for line in scene.dialogue)
     assert first.text in srt
+
+
+def test_edit_adding_a_new_character_and_place_is_shown_then_admitted(tmp_path: Path) -> None:
+    """An edit that brings a name and a place not in canon comes back to the gate as findings; approving
+    it creates the canon entries (with a look read from the script), and the new character is drawn."""
+    llm, root = ScriptedLLM(story_responder), tmp_path / "s"
+    _, res = series.new_series(root, PREMISE, 1, llm=llm)
+    res = step(root, llm)  # bible approved → script gate
+    art = res["pending"]["artifact"]
+    scene = art["scenes"][0]
+    scene["characters"].append("Ysolde Marr")
+    scene["location"] = "The Sunken Chapel"
+    scene["summary"] = "Ysolde Marr, in a green oilskin coat, leads them into the flooded nave."
+    scene["dialogue"].append({"speaker": "Ysolde Marr", "text": "Mind the steps; the tide is turning."})
+    res = series.continue_series(root, {"action": "edit", "artifact": art}, llm=llm)
+    assert res["pending"]["gate"] == "script"  # shown again, with what the edit introduced
+    codes = {(f["code"], f["severity"]) for f in res["pending"]["continuity"]}
+    assert ("unknown_character", "warning") in codes and ("unknown_location", "warning") in codes
+    res = step(root, llm)  # accepted → storyboard
+    assert res["pending"]["gate"] == "storyboard"
+    shots = [s for s in res["pending"]["artifact"]["shots"] if s["scene"] == 1]
+    assert any("ysolde-marr" in s["characters"] for s in shots)  # she speaks, so she is drawn
+    drawn = [s for s in shots if "ysolde-marr" in s["characters"]]
+    assert all("green oilskin coat" in s["visual_prompt"] and "unknown" not in s["visual_prompt"] for s in drawn)
+    while res["status"] == "waiting":
+        res = step(root, llm)
+    canon = Canon(root / "canon")
+    ysolde = canon.bible().character("Ysolde Marr")
+    assert ysolde is not None and ysolde.state.outfit == "green oilskin coat"
+    assert canon.bible().location("The Sunken Chapel") is not None
