@@ -27,6 +27,8 @@ from showrunner.state import SeriesState, usage_record
 from showrunner.world import World
 from showrunner.world.admit import admit
 from showrunner.world.facts import bible_facts, episode_facts
+from showrunner.world.lexicon import INJURY_NOUNS
+from showrunner.world.state import GONE_ITEM
 from showrunner.world.timeline import fact_id, merge_facts
 
 log = logging.getLogger(__name__)
@@ -72,13 +74,31 @@ def changes_to_facts(changes: FactChanges, script: Episode, world: World) -> lis
         who, value = world.people.find(clip(ch.character, 120)), clip(ch.value, 120)
         if who is None or not value:
             continue
-        kind, pred = _KIND[ch.kind]
-        if kind == FactKind.status and value.lower() in ("injured", "wounded", "hurt"):
-            kind, pred = FactKind.current_appearance, "injuries"
         scene = ch.scene if 1 <= ch.scene <= last else last
-        out.append(Fact(kind=kind, subject=who, predicate=pred, object=value,
-                        valid_from=SceneRef(episode=script.number, scene=scene), source=f"E{script.number}"))
+        at = SceneRef(episode=script.number, scene=scene)
+        out.append(_change_fact(ch.kind, who, value, at, f"E{script.number} S{scene}"))
     return out
+
+
+def _change_fact(kind_name: str, who: str, value: str, at: SceneRef, source: str) -> Fact:
+    """One reported change as a fact of the right kind.
+
+    Wounds and their healing are injuries; a lost or destroyed item is that item's status; the rest as told.
+    """
+    words = set(value.lower().replace("-", " ").split())
+    kind, pred = _KIND[kind_name]
+    if words & {"healed", "recovered", "heals", "recovers", "mended"} and kind != FactKind.possession:
+        return Fact(kind=FactKind.current_appearance, subject=who, predicate="injuries", object="healed",
+                    valid_from=at, source=source, text=f"{value} (healed)")
+    if kind != FactKind.possession and (words & INJURY_NOUNS or value.lower() in ("injured", "wounded", "hurt")):
+        return Fact(kind=FactKind.current_appearance, subject=who, predicate="injuries", object=value,
+                    valid_from=at, source=source)
+    gone = words & GONE_ITEM
+    if kind == FactKind.possession and gone:
+        item = " ".join(w for w in value.split() if w.lower() not in gone | {"was", "is", "got", "gets"})
+        return Fact(kind=FactKind.possession, subject=item.strip(" ."), predicate="status",
+                    object=sorted(gone)[0], valid_from=at, source=source, text=f"{item} is {sorted(gone)[0]}.")
+    return Fact(kind=kind, subject=who, predicate=pred, object=value, valid_from=at, source=source)
 
 
 def extract_facts(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:

@@ -25,7 +25,8 @@ from showrunner.models import (
     Scene,
     slugify,
 )
-from showrunner.world.names import Names
+from showrunner.world.lexicon import NOT_PRESENT
+from showrunner.world.names import Names, split_qualifier
 
 
 def _text(cap: int, description: str = "", default: str | None = "", *, least: int = 0) -> Any:
@@ -85,6 +86,8 @@ class SceneDraft(BaseModel):
     time_of_day: str = _text(10, "day, night, dawn...")
     summary: str = _text(200, "What happens, two sentences.", None)
     dialogue: list[LineDraft] = _items(3, least=1)
+    flashback: bool = Field(False, description="True only for a scene set in the past.")
+    dream: bool = Field(False, description="True only for a dream or vision.")
 
 
 class ScriptDraft(BaseModel):
@@ -177,13 +180,10 @@ def match_location(bible: Bible, ref: str) -> str | None:
     return Names.of(bible.locations).find(clip(ref, 120))
 
 
-def known_characters(bible: Bible, refs: list[str]) -> list[str]:
-    out: list[str] = []
-    for r in refs:
-        cid = match_character(bible, r)
-        if cid and cid not in out:
-            out.append(cid)
-    return out
+def _qualified(cid: str, ref: str) -> str:
+    """The id, keeping a 'not physically here' qualifier: 'Cal (hologram)' → 'cal-reyes (hologram)'."""
+    how = split_qualifier(clip(ref, 120))[1]
+    return f"{cid} ({how})" if how and NOT_PRESENT.search(how) else cid
 
 
 def scenes_from_draft(d: ScriptDraft, bible: Bible, *, max_scenes: int) -> list[Scene]:
@@ -191,19 +191,21 @@ def scenes_from_draft(d: ScriptDraft, bible: Bible, *, max_scenes: int) -> list[
     scenes: list[Scene] = []
     for sd in d.scenes[:max_scenes]:
         loc = match_location(bible, sd.location) or bible.locations[0].id
-        cast = known_characters(bible, sd.characters)
+        cast = [_qualified(cid, ref) for ref in sd.characters if (cid := match_character(bible, ref))]
+        cast = list(dict.fromkeys(cast))
         lines = []
         for ln in sd.dialogue[:6]:
             who = match_character(bible, ln.speaker)
             if who and prose(ln.text):
-                lines.append(DialogueLine(speaker=who, text=prose(ln.text, 300)))
-                if who not in cast:
+                how = split_qualifier(clip(ln.speaker, 120))[1]  # 'Mira (V.O.)': heard, maybe not seen
+                lines.append(DialogueLine(speaker=who, text=prose(ln.text, 300), direction=how))
+                if who not in (split_qualifier(c)[0] for c in cast) and not NOT_PRESENT.search(how):
                     cast.append(who)
         if not cast:
             cast = [bible.characters[0].id]
         scenes.append(Scene(number=len(scenes) + 1, location=loc, characters=cast,
                             time_of_day=time_of_day(sd.time_of_day), summary=prose(sd.summary, 500),
-                            dialogue=lines))
+                            dialogue=lines, flashback=sd.flashback, dream=sd.dream))
     if not scenes:
         scenes.append(Scene(number=1, location=bible.locations[0].id, characters=[bible.characters[0].id],
                             summary="The story continues."))

@@ -22,7 +22,7 @@ import re
 
 from showrunner.models import Character, DialogueLine, Framing, Scene, Shot
 from showrunner.world.lexicon import NOT_PRESENT
-from showrunner.world.names import norm
+from showrunner.world.names import norm, split_qualifier
 from showrunner.world.state import World
 
 FRAMING_WORDS = {
@@ -64,7 +64,7 @@ def on_screen(world: World, shot: Shot, present: list[str]) -> list[str]:
 
     ``present`` is the scene's cast; when the director named nobody, the first two of it stand in.
     """
-    cast = [c for c in (world.people.resolve(x) for x in present) if c]
+    cast = [c for x in present if (c := world.people.resolve(x)) and not NOT_PRESENT.search(split_qualifier(x)[1])]
     out: list[str] = []
     for ref in shot.characters:
         cid = world.people.find(ref)
