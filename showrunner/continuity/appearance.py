@@ -84,6 +84,20 @@ def _looks(toks: list[str], antecedent: str | None = None) -> list[tuple[str, st
     return out
 
 
+def _dyed(toks: list[str], antecedent: str | None) -> list[tuple[str, str, set[str]]]:
+    """(owner, 'hair', colour groups) for 'dyes her hair blue': the colour after the noun."""
+    out = []
+    for i, t in enumerate(toks):
+        if t in HAIR_NOUNS and i > 0:
+            groups: set[str] = set()
+            for w in toks[i + 1:i + 4]:
+                groups |= HAIR_COLOURS.get(w, set())
+            who = owner(toks, i - 1, antecedent) or (toks[i - 1][1:] if toks[i - 1].startswith("@") else None)
+            if groups and who:
+                out.append((who, "hair", groups))
+    return out
+
+
 def _sided(toks: list[str], antecedent: str | None = None) -> list[tuple[str, str, str, set[str]]]:
     """(owner id, side, part, nearby cue words) for each owned 'left/right <part>' phrase."""
     out = []
@@ -109,6 +123,7 @@ class Stated:
 
     changed: set[str] = field(default_factory=set)  # characters who changed clothes on the page
     looks: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (who, feature) -> colour groups
+    returned: set[str] = field(default_factory=set)  # characters the narration brings back from death
 
 
 def check_appearance(view: World, ep: Episode, scene: Scene, narrative: list[Unit],
@@ -119,7 +134,7 @@ def check_appearance(view: World, ep: Episode, scene: Scene, narrative: list[Uni
         toks = view.tag(u.text)
         words = set(toks)
         if words & DYE:
-            for who, feature, groups in _looks(toks, u.antecedent):
+            for who, feature, groups in _looks(toks, u.antecedent) + _dyed(toks, u.antecedent):
                 stated.looks[(who, feature)] = groups
         if not words & SKIP_FIXED:
             for who, feature, groups in _looks(toks, u.antecedent):

@@ -11,7 +11,13 @@ from dataclasses import replace
 
 from showrunner.continuity.appearance import Stated, check_appearance
 from showrunner.continuity.injuries import check_injuries
-from showrunner.continuity.presence import check_names, check_status, check_time_order, check_two_places
+from showrunner.continuity.presence import (
+    check_names,
+    check_status,
+    check_time_order,
+    check_two_places,
+    stated_returns,
+)
 from showrunner.continuity.story import check_events, check_possessions, check_relations
 from showrunner.continuity.units import Unit, units
 from showrunner.llm.base import StructuredLLM
@@ -56,7 +62,8 @@ def check_episode(episode: Episode, *, characters: list[Character] | None = None
         found += check_names(view, episode, scene, scene_shots, spoken, named)
         if scene.unreal:
             continue
-        found += check_status(view, episode, scene, scene_shots, spoken)
+        stated.returned |= stated_returns(view, narrative)
+        found += check_status(view, episode, scene, scene_shots, spoken, stated.returned)
         found += check_appearance(view, episode, scene, narrative, stated)
         found += check_injuries(view, episode, scene, narrative)
         found += check_possessions(view, episode, scene, narrative, recovered)

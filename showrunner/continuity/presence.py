@@ -58,10 +58,29 @@ def _as_image(view: World, scene: Scene, cid: str, ref: str = "") -> bool:
     return False
 
 
+RETURN = {"returns", "returned", "alive", "survived", "survives", "resurrected", "revived", "reappears",
+          "reappeared", "rescued", "found", "escaped", "escapes", "back"}
+DOUBT = {"not", "never", "if", "wish", "wishes", "dream", "dreams", "imagines", "hopes", "believes", "rumor",
+         "rumour", "pretends", "fake", "impostor", "imposter", "double", "twin", "lookalike"}
+
+
+def stated_returns(view: World, narrative: list[Unit]) -> set[str]:
+    """Characters the narration brings back ("Ruth walks in, alive", "Cal returns from the sea")."""
+    out: set[str] = set()
+    for u in narrative:
+        toks = view.tag(u.text)
+        words = set(toks)
+        if words & RETURN and not words & DOUBT:
+            named = [t[1:] for t in toks if t.startswith("@")] or ([u.antecedent] if u.antecedent else [])
+            out.update(named[:1])
+    return out
+
+
 def check_status(view: World, ep: Episode, scene: Scene, shots: list[Shot],
-                 spoken: list[Unit]) -> list[ContinuityIssue]:
+                 spoken: list[Unit], returned: set[str] | None = None) -> list[ContinuityIssue]:
+    """The dead and the missing on screen or speaking (a return the episode states is honoured)."""
     out: list[ContinuityIssue] = []
-    seen: set[str] = set()
+    seen: set[str] = set(returned or ())
     for u in spoken:  # speaking first: the strongest evidence (O.S. is off screen but there: it counts)
         cid = view.people.resolve(u.speaker or "")
         if cid is None or cid in seen or NOT_PRESENT.search(f"{u.direction} {split_qualifier(u.speaker or '')[1]}"):
