@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from showrunner.continuity.units import Unit, finding
-from showrunner.models import ContinuityIssue, Episode, Fact, FactKind, Scene, Severity
+from showrunner.models import ContinuityIssue, Episode, Fact, FactKind, Scene, SceneRef, Severity
 from showrunner.world import World
 from showrunner.world.lexicon import CANON_KIN, KIN, POSSESSIVE, names_in, owner
 from showrunner.world.names import norm
@@ -47,6 +47,8 @@ FOLLOW = {"and", "or", "but", "to", "from", "at", "in", "on", "into", "onto", "w
           "shut", "free", "loose", "toward", "towards", "across", "through", "against", "around", "like",
           "he", "she", "they", "it", "we", "i", "you", "him", "them", "me", "us", "just", "only", "here",
           "there", "one", "last", "first", "tight", "close", "closer", "forward", "upward", "downward"}
+Timed = list[tuple[tuple[int, int], SceneRef, Fact]]  # (valid_from key, established at, fact), by valid_from
+EVENT_PREDICATES = ("occurs", "happens", "happened", "event", "name", "title", "is")
 _ARTICLES = {"the", "a", "an", "his", "her", "their", "its", "my"}
 
 
@@ -75,18 +77,16 @@ def _whole_item(text: str, phrase: tuple[str, ...]) -> bool:
     return False
 
 
-def _item_state(facts: list[Fact], ep: int, sc: int) -> tuple[str, Fact] | None:
+def _item_state(rows: Timed, ep: int, sc: int) -> tuple[str, Fact] | None:
     """("gone" | "held", fact) for an item at scene (ep, sc), from facts established before it.
 
     A loss established in this very scene, or in this episode without a scene, does not count yet: the
     item may be used until it is lost.
     """
-    past = sorted((f for f in facts if f.valid_from.key() <= (ep, sc) and established_at(f).key() < (ep, sc)
-                   and not (established_at(f).scene is None and established_at(f).episode == ep)),
-                  key=lambda f: f.valid_from.key())
-    if not past:
+    f = next((f for vf, est, f in reversed(rows) if vf <= (ep, sc) and est.key() < (ep, sc)
+              and not (est.scene is None and est.episode == ep)), None)
+    if f is None:
         return None
-    f = past[-1]
     if f.predicate in GONE or norm(f.object) in GONE:
         return "gone", f
     if f.valid_until is not None and f.valid_until.key() <= (ep, sc):
@@ -94,15 +94,19 @@ def _item_state(facts: list[Fact], ep: int, sc: int) -> tuple[str, Fact] | None:
     return ("held", f) if f.predicate in HOLD else None
 
 
-def _items(view: World) -> dict[tuple[str, ...], list[Fact]]:
-    out: dict[tuple[str, ...], list[Fact]] = {}
-    for f in view.facts:
-        if f.kind != FactKind.possession:
-            continue
+def _items(view: World) -> dict[tuple[str, ...], Timed]:
+    """Possession facts by item name, in time order (built once per world)."""
+    if "items" in view.memo:
+        return view.memo["items"]  # type: ignore[no-any-return]
+    out: dict[tuple[str, ...], Timed] = {}
+    for f in view.index.of_kind(FactKind.possession):
         about_item = f.predicate in ("status", "state") or f.subject not in view.people.display
         item = _phrase(f.subject if about_item else f.object)
         if item and (len(item) > 1 or len(item[0]) >= 4):
-            out.setdefault(tuple(item), []).append(f)
+            out.setdefault(tuple(item), []).append((f.valid_from.key(), established_at(f), f))
+    for rows in out.values():
+        rows.sort(key=lambda r: r[0])
+    view.memo["items"] = out
     return out
 
 
@@ -166,7 +170,7 @@ def _claims(u: Unit, toks: list[str], speaker: str | None) -> list[tuple[str, st
 
 def check_relations(view: World, ep: Episode, scene: Scene, units: list[Unit]) -> list[ContinuityIssue]:
     out: list[ContinuityIssue] = []
-    rels = [f for f in view.holding(ep.number, scene.number) if f.kind == FactKind.relationship]
+    rels = view.relations(ep.number, scene.number)
     for u in units:
         toks = view.tag(u.text)
         speaker = view.people.resolve(u.speaker) if u.speaker else None
@@ -183,24 +187,42 @@ def check_relations(view: World, ep: Episode, scene: Scene, units: list[Unit]) -
     return out
 
 
+def _named_events(view: World) -> list[tuple[tuple[int, int], Fact, list[str]]]:
+    """(start key, fact, name) for events a script can name: 'the harbour fire' (built once per world).
+
+    A scene summary is an event too, but never quoted verbatim, so only short names (≤ 6 words) count.
+    """
+    if "events" not in view.memo:
+        out = []
+        for f in view.index.of_kind(FactKind.event):
+            names = [_phrase(f.object)] if f.predicate in EVENT_PREDICATES else []
+            if f.subject not in view.people.display and f.subject not in view.places.display:
+                names.append(_phrase(f.subject))
+            for p in names:
+                if 0 < len(p) <= 6 and (len(p) > 1 or len(p[0]) >= 6):
+                    out.append((f.valid_from.key(), f, p))
+        view.memo["events"] = sorted(out, key=lambda r: r[0])
+        view.memo["deaths"] = sorted(((f.valid_from.key(), f) for f in view.index.of_kind(FactKind.status)
+                                      if norm(f.object) in DEAD), key=lambda r: r[0])
+    return view.memo["events"]  # type: ignore[no-any-return]
+
+
 def check_events(view: World, ep: Episode, scene: Scene, units: list[Unit]) -> list[ContinuityIssue]:
     out: list[ContinuityIssue] = []
     at = (ep.number, scene.number)
-    future = [f for f in view.facts if f.valid_from.key() > at
-              and not (f.valid_from.scene is None and f.valid_from.episode == ep.number)]
-    events = [(f, _phrase(f.object)) for f in future if f.kind == FactKind.event
-              and f.predicate in ("occurs", "happens", "happened", "event", "name", "title", "is")]
-    events += [(f, _phrase(f.subject)) for f in future if f.kind == FactKind.event
-               and f.subject not in view.people.display and f.subject not in view.places.display]
-    deaths = [f for f in future if f.kind == FactKind.status and norm(f.object) in DEAD
+
+    def later(key: tuple[int, int]) -> bool:
+        return key > at and not (key[1] == -1 and key[0] == ep.number)
+
+    events = [(f, p) for key, f, p in _named_events(view) if later(key)]
+    deaths = [f for key, f in view.memo["deaths"] if later(key)
               and view.latest(f.subject, FactKind.status, None, *at) is None]
     for u in units:
         toks = view.tag(u.text)
         words = set(toks)
         if words & NOT_FACT:
             continue
-        hit = next((f for f, p in events if (len(p) > 1 or (p and len(p[0]) >= 6)) and _has(toks, p)
-                    and words & PAST), None)
+        hit = next((f for f, p in events if words & PAST and _has(toks, p)), None)
         hit = hit or next((f for f in deaths if _death_past(toks, f.subject)), None)
         if hit is not None:
             out.append(finding(

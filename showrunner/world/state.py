@@ -11,6 +11,7 @@ is a short scan, not a pass over 20,000 facts. :meth:`World.at` gives a :class:`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from showrunner.models import CanonCharacter, Character, CurrentLook, Fact, FactKind, FixedLook, Location
 from showrunner.world.facts import character_facts
@@ -49,6 +50,7 @@ class World:
     people: Names = field(init=False)
     places: Names = field(init=False)
     index: FactIndex = field(init=False)
+    memo: dict[str, Any] = field(init=False, default_factory=dict)  # derived indexes readers build once
     _tags: dict[str, list[str]] = field(init=False, default_factory=dict)
     _firsts: dict[str, list[tuple[tuple[str, ...], str]]] = field(init=False, default_factory=dict)
 
@@ -95,9 +97,11 @@ class World:
 
     def relations(self, episode: int, scene: int | None) -> list[Fact]:
         """Relationship facts between characters that hold at (episode, scene)."""
+        if "relations" not in self.memo:
+            self.memo["relations"] = [(_span(f), f) for f in self.index.of_kind(FactKind.relationship)
+                                      if f.subject in self.people.display]
         at = point(episode, scene)
-        return [f for f in self.index.of_kind(FactKind.relationship)
-                if f.subject in self.people.display and f.valid_from and _span_holds(f, at)]
+        return [f for (start, end), f in self.memo["relations"] if start <= at < end]
 
     def status(self, cid: str, episode: int, scene: int | None) -> str:
         f = self.latest(cid, FactKind.status, None, episode, scene)
@@ -183,7 +187,7 @@ class World:
         return out
 
 
-def _span_holds(f: Fact, at: int) -> bool:
+def _span(f: Fact) -> tuple[int, int]:
     start = point(f.valid_from.episode, f.valid_from.scene)
     end = 10**12 if f.valid_until is None else point(f.valid_until.episode, f.valid_until.scene)
-    return start <= at < end
+    return start, end
