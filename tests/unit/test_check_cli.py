@@ -109,3 +109,54 @@ def test_semantic_pass_is_skipped_for_the_tiny_local_model():
     tiny.provider = "local"  # type: ignore[misc]
     out = check_episode(ep, characters=list(cf.characters), locations=cf.locations, facts=derive_facts(cf), llm=tiny)
     assert tiny.requests == [] and [f.code for f in out] == ["dead_character_speaks"]
+
+
+def _seasonal_canon(tmp_path: Path) -> Path:
+    """A two-season canon in the real-series input format: seasons, HH:MM story time, cast as objects."""
+    data = {
+        "series": {"title": "Tidewatch"},
+        "characters": [{"name": "Mira Vance", "look": {"hair": "salt-white braid"}},
+                       {"name": "Jonas Reed", "deaths": [{"season": 2, "episode": 1, "scene": 2}]}],
+        "locations": [{"name": "Harbour"}, {"name": "Lamp Room"}],
+        "facts": [{"kind": "possession", "subject": "the tide key", "predicate": "status", "object": "destroyed",
+                   "valid_from": {"season": 1, "episode": 2, "scene": 2}, "source": "E2 S1: destroyed"}],
+        "episodes": [
+            {"season": 1, "episode": 1, "title": "Fog", "scenes": [
+                {"number": 1, "location": "Harbour", "characters": [{"name": "Mira Vance"}, {"name": "Jonas Reed"}],
+                 "start": "06:00", "end": "07:30", "summary": "Mira and Jonas tie up the boats."}]},
+            {"season": 1, "episode": 2, "title": "Key", "scenes": [
+                {"number": 1, "location": "Lamp Room", "characters": ["Mira Vance"], "start": "21:00", "end": "22:00",
+                 "summary": "Mira smashes the tide key against the lens."}]},
+            {"season": 2, "episode": 1, "title": "Storm", "scenes": [
+                {"number": 1, "location": "Harbour", "characters": ["Jonas Reed"], "start": "day 2 01:00",
+                 "summary": "Jonas bails water alone."},
+                {"number": 2, "location": "Harbour", "characters": ["Jonas Reed"], "summary": "The wave takes Jonas."}]},
+        ]}
+    path = tmp_path / "tidewatch.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_real_series_format_checks_clean_against_itself(tmp_path, capsys):
+    canon = _seasonal_canon(tmp_path)
+    cf = read_canon_file(canon)
+    assert [e.number for e in cf.episodes] == [1, 2, 3] and cf.episodes[2].season == 2
+    assert cf.characters[1].deaths[0].episode == 3 and cf.episodes[2].scenes[0].start == 25.0
+    code, out, _ = cli("check", str(canon), "--json", "--no-semantic", capsys=capsys)
+    assert code == 0 and json.loads(out)["findings"] == []
+
+
+def test_destroyed_item_used_again_exits_1_with_structured_fields(tmp_path, capsys):
+    canon = _seasonal_canon(tmp_path)
+    ep = {"season": 2, "episode": 2, "number": 4, "title": "After", "scenes": [
+        {"number": 1, "location": "Harbour", "characters": ["Mira Vance"],
+         "summary": "Mira unlocks the sea gate with the tide key."}]}
+    path = tmp_path / "s2e2.json"
+    path.write_text(json.dumps(ep), encoding="utf-8")
+    code, out, _ = cli("check", str(path), "--canon", str(canon), "--json", "--no-semantic", capsys=capsys)
+    found = json.loads(out)["findings"]
+    assert code == 1, found
+    f = next(f for f in found if f["code"] == "lost_item_reappears")
+    assert (f["kind"], f["severity"], f["episode"], f["scene"], f["item"]) == (
+        "possession", "error", 4, 1, "tide key")
+    assert f["characters"] == ["mira-vance"] and f["fact_id"] and f["established"] == {"episode": 2, "scene": 1}
