@@ -8,6 +8,7 @@ to known ones or dropped, scenes are renumbered, lists are capped and empty ones
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -19,14 +20,18 @@ from showrunner.models import (
     CurrentLook,
     DialogueLine,
     EpisodeLogline,
+    FactKind,
     FixedLook,
     Framing,
     Location,
     Scene,
     slugify,
 )
+from showrunner.world.admit import invalid_value
 from showrunner.world.lexicon import NOT_PRESENT
 from showrunner.world.names import Names, split_qualifier
+
+log = logging.getLogger(__name__)
 
 
 def _text(cap: int, description: str = "", default: str | None = "", *, least: int = 0) -> Any:
@@ -137,6 +142,14 @@ def time_of_day(text: str) -> str:
     return next((t for t in TIMES if t in low), "")
 
 
+def _admitted(kind: FactKind, pred: str, value: str) -> str:
+    """``value`` when it is a valid look of its kind, else '' (a model's junk never reaches canon)."""
+    why = invalid_value(kind, pred, value) if value else None
+    if why:
+        log.warning("bible: dropped %s (%s)", value, why)
+    return "" if why else value
+
+
 def bible_from_draft(d: BibleDraft, *, premise: str, episodes: int, max_characters: int = 6,
                      max_locations: int = 5) -> Bible:
     """A valid bible with unique safe ids, at least one character and place, exactly ``episodes`` loglines."""
@@ -146,8 +159,10 @@ def bible_from_draft(d: BibleDraft, *, premise: str, episodes: int, max_characte
         if not name or slugify(name, fallback="") == "":
             continue
         ch = Character(name=name, role=clip(c.role, 80), personality=clip(c.personality, 200),
-                       look=FixedLook(hair=clip(c.hair, 80), eyes=clip(c.eyes, 80), build=clip(c.build, 80)),
-                       state=CurrentLook(outfit=clip(c.outfit, 120)))
+                       look=FixedLook(hair=_admitted(FactKind.fixed_appearance, "hair", clip(c.hair, 80)),
+                                      eyes=_admitted(FactKind.fixed_appearance, "eyes", clip(c.eyes, 80)),
+                                      build=clip(c.build, 80)),
+                       state=CurrentLook(outfit=_admitted(FactKind.current_appearance, "outfit", clip(c.outfit, 120))))
         chars.setdefault(ch.id, ch)
     if not chars:
         chars["protagonist"] = Character(name="The Protagonist", role="protagonist")

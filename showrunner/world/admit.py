@@ -38,13 +38,12 @@ def _words(value: str) -> set[str]:
     return set(norm(value.replace("-", " ")).split())
 
 
-def invalid(fact: Fact, world: World) -> str | None:
-    """Why ``fact`` may not enter canon, or None when its value is valid for its kind."""
-    value, words = fact.object.strip(), _words(fact.object)
+def invalid_value(kind: FactKind, pred: str, value: str) -> str | None:
+    """Why ``value`` is not a valid value of its kind (an outfit, a colour, a wound...), or None."""
+    value, words = value.strip(), _words(value)
     letters = sum(ch.isalpha() for ch in value)
     if not value or letters < 2 or letters < 0.5 * len(value.replace(" ", "")):
         return f"'{value}' is not text"
-    kind, pred = fact.kind, fact.predicate
     if kind == FactKind.current_appearance and pred == "outfit" and not words & GARMENTS:
         return f"outfit '{value}' names no garment"
     if kind == FactKind.current_appearance and pred.startswith("injur") \
@@ -58,10 +57,19 @@ def invalid(fact: Fact, world: World) -> str | None:
         return f"mark '{value}' names no scar, tattoo or body part"
     if kind == FactKind.status and norm(value) not in STATUSES:
         return f"status '{value}' is not one of {', '.join(sorted(STATUSES))}"
-    if kind == FactKind.whereabouts and world.places.resolve(value) is None:
-        return f"place '{value}' is not a known location"
     if kind == FactKind.possession and pred in ("holds", "has", "carries") and len(words) > MAX_ITEM_WORDS:
         return f"item '{value}' is a sentence, not a thing"
+    return None
+
+
+def invalid(fact: Fact, world: World) -> str | None:
+    """Why ``fact`` may not enter canon, or None when its value is valid for its kind and its names exist."""
+    kind, value = fact.kind, fact.object
+    why = invalid_value(kind, fact.predicate, value)
+    if why is not None:
+        return why
+    if kind == FactKind.whereabouts and world.places.resolve(value) is None:
+        return f"place '{value}' is not a known location"
     if kind in (FactKind.current_appearance, FactKind.fixed_appearance, FactKind.status) \
             and world.people.resolve(fact.subject) is None:
         return f"'{fact.subject}' is not a known character"

@@ -115,3 +115,17 @@ def test_on_screen_means_drawn_with_the_look_at_that_scene() -> None:
     assert spec.visual_prompt.startswith("Tom hands Mira the lamp")  # the action leads the prompt
     assert spec.seed == shot_spec(world, shot, episode=5, scene=scene, style="ink wash", title="Fog").seed
     assert clean_action("frame. dribble. Mira runs to the pier.") == "Mira runs to the pier."
+
+
+def test_bible_draft_junk_looks_never_reach_canon() -> None:
+    from showrunner.agents.drafts import BibleDraft, CharacterDraft, LocationDraft, bible_from_draft
+
+    d = BibleDraft(title="T", logline="L", characters=[
+        CharacterDraft(name="Maren Holt", hair="salt-white braid", eyes="grey eyes", outfit="dragon"),
+        CharacterDraft(name="Ivo Crane", hair="Able to be seen", eyes="The most beautiful", outfit="patched cloak")],
+        locations=[LocationDraft(name="Greyhaven Point", look="a lighthouse on black rock")],
+        episode_loglines=["One.", "Two."])
+    bible = bible_from_draft(d, premise="p", episodes=2)
+    maren, ivo = bible.characters
+    assert (maren.look.hair, maren.look.eyes, maren.state.outfit) == ("salt-white braid", "grey eyes", "")
+    assert (ivo.look.hair, ivo.look.eyes, ivo.state.outfit) == ("", "", "patched cloak")
