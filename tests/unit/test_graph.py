@@ -217,3 +217,26 @@ def test_edit_adding_a_new_character_and_place_is_shown_then_admitted(tmp_path: 
     ysolde = canon.bible().character("Ysolde Marr")
     assert ysolde is not None and ysolde.state.outfit == "green oilskin coat"
     assert canon.bible().location("The Sunken Chapel") is not None
+
+
+def test_a_season_of_prompts_carries_no_stray_schema_words(tmp_path: Path) -> None:
+    """A small model echoes field names and stray words into shot actions; prompts are built only from
+    canon and shot fields, so none of them reaches an image prompt."""
+    junk = ["Framing.", "Camera_Move. frame.", "dribble.", "Framing. Camera_Move. The keeper lights the lamp."]
+
+    def noisy(prompt: Any, schema: Any) -> Any:
+        out = story_responder(prompt, schema)
+        if schema.__name__ == "ShotList":
+            for i, shot in enumerate(out["shots"]):
+                shot["action"] = junk[i % len(junk)]
+        return out
+
+    llm, root = ScriptedLLM(noisy), tmp_path / "s"
+    _, res = series.new_series(root, PREMISE, 2, llm=llm, auto_approve=frozenset({"all"}))
+    assert res["status"] == "done"
+    canon = Canon(root / "canon")
+    prompts = [s.visual_prompt for n in (1, 2) for s in canon.storyboard(n) or []]
+    assert prompts
+    for p in prompts:
+        low = p.lower()
+        assert not any(w in low for w in ("framing.", "camera_move", "frame.", "dribble")), p
