@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from showrunner.continuity.units import Unit, finding
+from showrunner.continuity.units import Unit, clauses, finding
 from showrunner.models import ContinuityIssue, Episode, Fact, FactKind, Scene, Severity
 from showrunner.world import World
 from showrunner.world.lexicon import (
@@ -40,6 +40,11 @@ SKIP_FIXED = {"dye", "dyed", "dyes", "dyeing", "wig", "disguise", "disguised", "
 CHANGE = {"changes", "changed", "change", "changing", "dons", "swaps", "removes", "sheds", "borrowed",
           "new", "puts", "into"}
 DETERMINERS = POSSESSIVE | {"s", "the", "a", "an", "with", "this", "that"}
+# garments that are a whole outfit: two of them in different colours cannot both be worn
+FULL = {"suit", "uniform", "dress", "jumpsuit", "flightsuit", "spacesuit", "robe", "robes", "gown", "armor",
+        "armour", "overalls", "coveralls", "kimono", "tuxedo", "wetsuit", "bodysuit", "tracksuit", "fatigues",
+        "scrubs", "sari", "yukata", "outfit", "attire", "clothes", "garb", "livery", "jumper"}
+COPULA = {"is", "are", "was", "were", "looks", "look", "seems", "seem", "gleams", "gleam", "shines", "shine"}
 DYE = {"dye", "dyed", "dyes", "dyeing", "bleach", "bleached", "bleaches", "colours", "colors", "coloured",
        "colored", "tints", "tinted"}
 UNHURT = {"unhurt", "uninjured", "unharmed", "unscathed", "unscarred", "scarless"}
@@ -78,10 +83,19 @@ def _looks(toks: list[str], antecedent: str | None = None) -> list[tuple[str, st
             who = after[1:] if after.startswith("@") else before[1:] if before.startswith("@") else None
         else:
             groups, det = _colour_phrase(toks, i, table)
+            if not groups and i + 1 < len(toks) and toks[i + 1] in COPULA:  # 'her hair is black'
+                for w in toks[i + 2:i + 5]:
+                    if w in ("now", "no", "not", "turning", "going"):
+                        break
+                    groups |= table.get(w, set())
             who = _phrase_owner(toks, det, antecedent)
         if groups and who:
             out.append((who, feature, groups))
     return out
+
+
+def _grey(groups: set[str]) -> set[str]:
+    return groups | ({"grey"} if "gray" in groups else set()) | ({"gray"} if "grey" in groups else set())
 
 
 def _dyed(toks: list[str], antecedent: str | None) -> list[tuple[str, str, set[str]]]:
@@ -124,67 +138,92 @@ class Stated:
     changed: set[str] = field(default_factory=set)  # characters who changed clothes on the page
     looks: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (who, feature) -> colour groups
     returned: set[str] = field(default_factory=set)  # characters the narration brings back from death
+    outfits: dict[str, tuple[set[str], str]] = field(default_factory=dict)  # who -> (colours, garment) changed into
 
 
 def check_appearance(view: World, ep: Episode, scene: Scene, narrative: list[Unit],
                      stated: Stated) -> list[ContinuityIssue]:
     out: list[ContinuityIssue] = []
+    for whole in narrative:
+        for toks, u in clauses(view, whole):
+            out += _clause(view, ep, scene, u, toks, stated)
+    return out
+
+
+def _clause(view: World, ep: Episode, scene: Scene, u: Unit, toks: list[str],
+            stated: Stated) -> list[ContinuityIssue]:
+    """The appearance checks on one clause (``u.antecedent``: who a bare pronoun in it refers to)."""
+    out: list[ContinuityIssue] = []
     n, sc = ep.number, scene.number
-    for u in narrative:
-        toks = view.tag(u.text)
-        words = set(toks)
-        if words & DYE:
-            for who, feature, groups in _looks(toks, u.antecedent) + _dyed(toks, u.antecedent):
-                stated.looks[(who, feature)] = groups
-        if not words & SKIP_FIXED:
-            for who, feature, groups in _looks(toks, u.antecedent):
-                fact = view.latest(who, FactKind.fixed_appearance, feature, n, sc)
-                canon = colours(fact.object, HAIR_COLOURS if feature == "hair" else EYE_COLOURS) if fact else set()
-                canon = stated.looks.get((who, feature), canon)
-                if fact and canon and not canon & groups:
-                    out.append(finding(
-                        "fixed_appearance_contradiction", n, scene,
-                        f"{u.where()} gives {view.people.name(who)} {feature} that contradict canon: "
-                        f"'{u.text.strip()}' vs '{fact.object}'", fact=fact, unit=u,
-                        suggestion=f"describe {view.people.name(who)}'s {feature} as '{fact.object}'",
-                        characters=[who]))
-        for who, side, part, near in _sided(toks, u.antecedent):
-            marks = [f for f in view.about(who, FactKind.fixed_appearance, n, sc) if f.predicate == "marks"]
-            injuries = [f for f in view.about(who, FactKind.current_appearance, n, sc)
-                        if f.predicate.startswith("injur")]
-            for facts, cues, code in ((marks, MARK_NOUNS, "fixed_appearance_contradiction"),
-                                      (injuries, INJURY_NOUNS, "current_appearance_contradiction")):
-                fact = _side_conflict(facts, side, part) if near & cues else None
-                if fact and (code.startswith("current") or set(norm(fact.object).split()) & near & cues):
-                    out.append(finding(
-                        code, n, scene, f"{u.where()} puts {view.people.name(who)}'s mark on the {side} {part}; "
-                        f"canon: '{fact.object}'", fact=fact, unit=u,
-                        suggestion=f"use the canon side: '{fact.object}'"))
-        out += _outfits(view, ep, scene, u, toks, stated.changed)
+    words = set(toks)
+    if words & DYE:
+        for who, feature, groups in _looks(toks, u.antecedent) + _dyed(toks, u.antecedent):
+            stated.looks[(who, feature)] = groups
+    if not words & SKIP_FIXED:
+        for who, feature, groups in _looks(toks, u.antecedent):
+            fact = view.latest(who, FactKind.fixed_appearance, feature, n, sc)
+            canon = colours(fact.object, HAIR_COLOURS if feature == "hair" else EYE_COLOURS) if fact else set()
+            canon = stated.looks.get((who, feature), canon)
+            if fact and canon and not canon & groups:
+                out.append(finding(
+                    "fixed_appearance_contradiction", n, scene,
+                    f"{u.where()} gives {view.people.name(who)} {feature} that contradict canon: "
+                    f"'{u.text.strip()}' vs '{fact.object}'", fact=fact, unit=u,
+                    suggestion=f"describe {view.people.name(who)}'s {feature} as '{fact.object}'",
+                    characters=[who]))
+    for who, side, part, near in _sided(toks, u.antecedent):
+        marks = [f for f in view.about(who, FactKind.fixed_appearance, n, sc) if f.predicate == "marks"]
+        injuries = [f for f in view.about(who, FactKind.current_appearance, n, sc)
+                    if f.predicate.startswith("injur")]
+        for facts, cues, code in ((marks, MARK_NOUNS, "fixed_appearance_contradiction"),
+                                  (injuries, INJURY_NOUNS, "current_appearance_contradiction")):
+            fact = _side_conflict(facts, side, part) if near & cues else None
+            if fact and (code.startswith("current") or set(norm(fact.object).split()) & near & cues):
+                out.append(finding(
+                    code, n, scene, f"{u.where()} puts {view.people.name(who)}'s mark on the {side} {part}; "
+                    f"canon: '{fact.object}'", fact=fact, unit=u,
+                    suggestion=f"use the canon side: '{fact.object}'"))
+    out += _outfits(view, ep, scene, u, toks, stated)
     return out
 
 
 def _outfits(view: World, ep: Episode, scene: Scene, u: Unit, toks: list[str],
-             changed: set[str]) -> list[ContinuityIssue]:
+             stated: Stated) -> list[ContinuityIssue]:
     out: list[ContinuityIssue] = []
     named = names_in(toks)
-    if set(toks) & CHANGE:
-        changed.update(named)
+    colour_table = {c: {c} for c in GARMENT_COLOURS}
+    if set(toks) & CHANGE:  # 'Kade changes into a grey flight suit': the new outfit holds from here
+        who: str | None = named[0] if named else u.antecedent
+        stated.changed.update(named)
+        for i, t in enumerate(toks):
+            groups, _ = _colour_phrase(toks, i, colour_table) if t in FULL else (set(), -1)
+            if who and groups:
+                stated.outfits[who] = (_grey(groups), t)
         return out
     for i, t in enumerate(toks):
-        if t not in GARMENTS:
-            continue
-        groups, det = _colour_phrase(toks, i, {c: {c} for c in GARMENT_COLOURS})
+        if t not in GARMENTS or (i + 1 < len(toks) and toks[i + 1] in GARMENTS):
+            continue  # 'dress uniform': the phrase's head is the last garment word
+        groups, det = _colour_phrase(toks, i, colour_table)
         who = _phrase_owner(toks, det, u.antecedent)
-        if not who or not groups or who in changed:
+        if who and groups and t in FULL and who in stated.outfits:
+            was, garment = stated.outfits[who]
+            if not was & _grey(groups):
+                out.append(finding(
+                    "current_appearance_contradiction", ep.number, scene,
+                    f"{u.where()} dresses {view.people.name(who)} in a {'/'.join(sorted(groups))} {t}, after the "
+                    f"change into a {'/'.join(sorted(was))} {garment} earlier in this episode", unit=u,
+                    severity=Severity.warning, characters=[who],
+                    suggestion=f"keep the {garment}, or show another change of clothes"))
+                break
+            continue
+        if not who or not groups or who in stated.changed:
             continue
         fact = view.latest(who, FactKind.current_appearance, "outfit", ep.number, scene.number)
         if fact is None or fact.valid_from.episode != ep.number:
             continue
         words = set(norm(fact.object).split())
-        canon = {w for w in words if w in GARMENT_COLOURS}
-        canon |= {"grey"} if "gray" in canon else set()
-        groups |= {"grey"} if "gray" in groups else set()
+        canon = _grey({w for w in words if w in GARMENT_COLOURS})
+        groups = _grey(groups)
         if t in words and canon and not canon & groups:
             out.append(finding(
                 "current_appearance_contradiction", ep.number, scene,

@@ -77,21 +77,21 @@ def _whole_item(text: str, phrase: tuple[str, ...]) -> bool:
     return False
 
 
-def _item_state(rows: Timed, ep: int, sc: int) -> tuple[str, Fact] | None:
-    """("gone" | "held", fact) for an item at scene (ep, sc), from facts established before it.
+def _item_state(rows: Timed, ep: int, sc: int) -> tuple[str, Fact, SceneRef] | None:
+    """("gone" | "held", fact, since) for an item at scene (ep, sc), from facts established before it.
 
     A loss established in this very scene, or in this episode without a scene, does not count yet: the
-    item may be used until it is lost.
+    item may be used until it is lost. A holding that ended (``valid_until``) ends *during* that scene.
     """
     f = next((f for vf, est, f in reversed(rows) if vf <= (ep, sc) and est.key() < (ep, sc)
               and not (est.scene is None and est.episode == ep)), None)
     if f is None:
         return None
     if f.predicate in GONE or norm(f.object) in GONE:
-        return "gone", f
-    if f.valid_until is not None and f.valid_until.key() <= (ep, sc):
-        return "gone", f
-    return ("held", f) if f.predicate in HOLD else None
+        return "gone", f, established_at(f)
+    if f.valid_until is not None and f.valid_until.key() < (ep, sc):
+        return "gone", f, f.valid_until
+    return ("held", f, established_at(f)) if f.predicate in HOLD else None
 
 
 def _items(view: World) -> dict[tuple[str, ...], Timed]:
@@ -102,7 +102,7 @@ def _items(view: World) -> dict[tuple[str, ...], Timed]:
     for f in view.index.of_kind(FactKind.possession):
         about_item = f.predicate in ("status", "state") or f.subject not in view.people.display
         item = _phrase(f.subject if about_item else f.object)
-        if item and (len(item) > 1 or len(item[0]) >= 4):
+        if item and (len(item) > 1 or len(item[0]) >= 3):
             out.setdefault(tuple(item), []).append((f.valid_from.key(), established_at(f), f))
     for rows in out.values():
         rows.sort(key=lambda r: r[0])
@@ -126,7 +126,7 @@ def check_possessions(view: World, ep: Episode, scene: Scene, narrative: list[Un
             elif state[0] == "gone" and not words & EXEMPT_ITEM:
                 out.append(finding("lost_item_reappears", ep.number, scene,
                                    f"{u.where()} uses the {name}, which is gone since "
-                                   f"{established_at(state[1])}", fact=state[1], unit=u, item=name,
+                                   f"{state[2]}", fact=state[1], unit=u, item=name,
                                    characters=[c for c in names_in(toks) if c in view.people.display],
                                    suggestion=f"show how the {name} was recovered, or use another object"))
                 break

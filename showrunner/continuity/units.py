@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from showrunner.models import (
     ContinuityIssue,
@@ -21,6 +22,9 @@ from showrunner.models import (
     Shot,
 )
 from showrunner.world.timeline import established_at
+
+if TYPE_CHECKING:
+    from showrunner.world import World
 
 PERSONAL = {FactKind.status, FactKind.fixed_appearance, FactKind.current_appearance, FactKind.whereabouts,
             FactKind.relationship}
@@ -87,3 +91,26 @@ def finding(code: str, episode: int, scene: Scene, message: str, *, fact: Fact |
         established=established_at(fact) if fact else None, suggestion=suggestion,
         characters=characters if characters is not None else ([fact.subject] if fact and fact.kind in PERSONAL
                                                                else []), item=item)
+
+
+_CLAUSE = re.compile(r"\s*(?:;|:|\u2014|\s--?\s)\s*")
+_ARTICLE = {"a", "an", "the", "some", "another", "one", "two", "three", "several", "many", "his", "her", "their"}
+
+
+def clauses(view: World, u: Unit) -> list[tuple[list[str], Unit]]:
+    """``u`` split at ';', ':' and dashes, each clause tagged, with the referent of a bare pronoun in it.
+
+    The first clause keeps ``u.antecedent``; a later one takes the subject of the clause before it: a
+    named character ("Kade turns; her hair is black" → Kade), or nobody when that subject is someone
+    unnamed ("A young ensign hurries past Kade; her hair..." → not Kade).
+    """
+    out: list[tuple[list[str], Unit]] = []
+    ante = u.antecedent
+    for part in (p for p in _CLAUSE.split(u.text) if p.strip()):
+        toks = view.tag(part)
+        out.append((toks, replace(u, antecedent=ante)))
+        if toks and toks[0].startswith("@"):
+            ante = toks[0][1:]
+        elif toks and toks[0] in _ARTICLE:
+            ante = None
+    return out

@@ -27,6 +27,12 @@ thug henchman goon bandit thief passenger customer patron worker miner fisherman
 prince princess lord lady narrator voice announcer messenger scout sentry watchman gatekeeper attendant
 old young elderly first second third fourth fifth another tall short masked hooded other the a an
 bystander onlooker neighbour neighbor citizen refugee prisoner inmate warden judge lawyer mayor
+herald crier courier footman page steward innkeeper barkeep barmaid cook chef baker butcher blacksmith
+smith groom stablehand porter doorman janitor cleaner technician tech engineer mechanic crewman crewmember
+ensign cadet trooper marine deputy sheriff constable bailiff clerk secretary assistant aide orderly
+paramedic surgeon patient victim witness suspect hostage official delegate envoy emissary ambassador
+noble noblewoman nobleman peasant serf slave beggar urchin orphan traveller traveler pilgrim hermit
+monster creature beast soldiers guardsman guardsmen archer archers rider riders mercenary assassin spy
 """.split())
 TITLES = frozenset("""
 mr mrs ms miss mx dr doctor prof professor sir ser dame lady lord king queen prince princess captain capt
