@@ -6,6 +6,7 @@ Files follow the user's umask (a temp file from :func:`tempfile.mkstemp` is 0600
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -39,6 +40,9 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    # temp files of this path left by a writer killed mid-write (one writer at a time: the project lock)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:
