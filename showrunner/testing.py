@@ -189,8 +189,10 @@ def _script(text: str) -> dict[str, Any]:
             summary += f" Addresses notes: {notes.replace(chr(10), ' ')}"
         scenes.append({"location": places[(n + k) % len(places)], "characters": [a, b],
                        "time_of_day": ("day", "night", "dawn")[(n + k) % 3], "summary": summary,
-                       "dialogue": [{"speaker": a, "text": f"We hold the line, trial {n}."},
-                                    {"speaker": b, "text": "Then we go together."}]})
+                       "dialogue": [{"speaker": a, "text": f"We hold the line at {places[(n + k) % len(places)]}, "
+                                                            f"trial {n}."},
+                                    {"speaker": b, "text": ("Then we go together.", "Not without the others.",
+                                                            "I'll take the first watch.")[k % 3]}]})
     return {"scenes": scenes}
 
 
