@@ -133,16 +133,18 @@ def markdown(summary: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_section(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8") if DOC.is_file() else "# Benchmarks\n"
-    start = text.find("## Continuity")
+def write_section(section: str, doc: Path = DOC) -> None:
+    """Replace the section of ``doc`` that starts with ``section``'s first line (append it when absent)."""
+    heading = section.splitlines()[0]
+    text = doc.read_text(encoding="utf-8") if doc.is_file() else "# Benchmarks\n"
+    start = text.find(heading + "\n")
     if start < 0:
         text = text.rstrip() + "\n\n" + section
     else:
         nxt = text.find("\n## ", start + 1)
         text = text[:start] + section + ("\n" + text[nxt + 1:] if nxt >= 0 else "")
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text, encoding="utf-8")
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text, encoding="utf-8")
 
 
 def main() -> dict[str, Any]:
