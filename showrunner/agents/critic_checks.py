@@ -7,10 +7,11 @@ names (:func:`adjust`).
 
 Script checks (:func:`check_script`): placeholder text ("Episode 2" as a logline, "The story continues",
 "[story description]", "TBD"), duplicated text (two scenes with one summary, most dialogue lines repeated,
-the logline of another episode), no dialogue at all, a cast outside canon, and premise adherence
-(embedding similarity of the episode's logline, beats and scenes to the premise, the series logline, the
-season arc and the planned logline). Bible checks (:func:`check_bible`, for the bible gate): placeholder
-or repeated loglines, "Episode N" titles, every character given one role, loglines far from the premise.
+the logline of another episode), no dialogue at all, a cast outside canon, one role for the whole cast,
+and premise adherence: embedding similarity of the content words of the episode's logline, beats and
+scenes to those of the premise, the series logline, the season arc and the planned logline (the cast's
+names left out: every episode shares them). Bible checks (:func:`check_bible`, for the bible gate):
+placeholder or repeated loglines, "Episode N" titles, one role for everyone, loglines off the premise.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ PREMISE_FLOORS = {"showrunner-minilm": 0.25, "showrunner-hash": 0.03}
 DEFAULT_FLOOR = 0.25
 REPEAT_SHARE = 0.25  # dialogue that is more than this share of repeats is duplicated text
 _PLACEHOLDER = re.compile(
-    r"the story continues|lorem ipsum|\bto be (?:written|decided|determined)\b|\b(?:tbd|todo|tba|placeholder)\b"
-    r"|\binsert [\w ]{1,30} here\b|\{\{[^}]*\}\}"
+    r"the story continues|lorem ipsum|\bto be (?:written|decided|determined)\b|\binsert [\w ]{1,30} here\b"
+    r"|\{\{[^}]*\}\}"
     r"|\[[^\]]*\b(?:description|name|insert|placeholder|title|logline|summary|character|location|text|scene"
     r"|episode|dialogue|action|here)\b[^\]]*\]", re.I)
+_SHOUTED = re.compile(r"\b(?:TBD|TODO|TBA)\b")  # as words in prose ("todo", "placeholder") they are fine
 _BARE_LABEL = re.compile(r"^\s*(?:episode|ep|part|chapter|scene|act|untitled|title|logline|summary|beat)\s*#?\s*"
                          r"\d*\s*[:.]?\s*$", re.I)
 _WORDS = re.compile(r"[a-z0-9']+")
@@ -66,12 +68,18 @@ def _norm(text: str) -> str:
 
 def placeholder(text: str) -> bool:
     """True for template or filler text: a bare label ("Episode 2"), "The story continues", "[name]", TBD."""
-    return bool(text.strip()) and bool(_BARE_LABEL.match(text) or _PLACEHOLDER.search(text))
+    return bool(text.strip()) and bool(_BARE_LABEL.match(text) or _PLACEHOLDER.search(text)
+                                       or _SHOUTED.search(text))
 
 
-def content(text: str) -> str:
-    """The text's content words (lowercase, function words dropped): what topic similarity compares."""
-    return " ".join(w for w in _WORDS.findall(text.lower()) if w not in _STOP)
+def content(text: str, drop: frozenset[str] = frozenset()) -> str:
+    """The text's content words (lowercase, function words and ``drop`` removed): what topic similarity compares."""
+    return " ".join(w for w in _WORDS.findall(text.lower()) if w not in _STOP and w not in drop)
+
+
+def cast_words(bible: Bible) -> frozenset[str]:
+    """The words of the cast's names and aliases: shared by every episode, so they say nothing about its topic."""
+    return frozenset(w for c in bible.characters for form in (c.name, *c.aliases) for w in _WORDS.findall(form.lower()))
 
 
 def floor_for(embedder: Embeds) -> float:
@@ -80,9 +88,9 @@ def floor_for(embedder: Embeds) -> float:
     return PREMISE_FLOORS.get(name() if callable(name) else "", DEFAULT_FLOOR)
 
 
-def similarity(embedder: Embeds, a: str, b: str) -> float:
+def similarity(embedder: Embeds, a: str, b: str, drop: frozenset[str] = frozenset()) -> float:
     """Cosine similarity of the content words of two texts (0.0 when either has none)."""
-    a, b = content(a), content(b)
+    a, b = content(a, drop), content(b, drop)
     if not a or not b:
         return 0.0
     va, vb = embedder.embed([a, b])
@@ -181,7 +189,7 @@ def _premise(ep: Episode, bible: Bible, embedder: Embeds | None, premise: str) -
     ref, text = premise_text(bible, premise, ep.number), episode_text(ep)
     if embedder is None or not ref or not text:
         return []
-    sim, floor = similarity(embedder, ref, text), floor_for(embedder)
+    sim, floor = similarity(embedder, ref, text, cast_words(bible)), floor_for(embedder)
     if sim >= floor:
         return []
     return [CheckFinding("off_premise", f"the episode strays from the premise and season arc (similarity "
@@ -221,7 +229,7 @@ def check_bible(bible: Bible, *, embedder: Embeds | None = None, premise: str = 
     ref = " ".join(p for p in (premise, bible.logline, bible.season_arc) if p.strip())
     plan = " ".join(e.logline for e in bible.episodes if e.number not in holders)
     if embedder is not None and ref and plan.strip():
-        sim, floor = similarity(embedder, ref, plan), floor_for(embedder)
+        sim, floor = similarity(embedder, ref, plan, cast_words(bible)), floor_for(embedder)
         if sim < floor:
             out.append(CheckFinding("off_premise", f"the episode loglines stray from the premise and season arc "
                                     f"(similarity {sim:.2f} < {floor})", True, ("coherence",)))
