@@ -10,8 +10,8 @@ deterministic checks ("with checks").
 Providers: ``scripted`` (the test double's critic: constant scores, so "llm only" is 0.5 by construction)
 with the hashing and the MiniLM embedders, and, with ``--local``, the embedded SmolLM2 (``local``) with
 MiniLM, run on as many scripts as fit in ``--local-budget-s`` seconds (good and bad interleaved).
-Results: evals/results/critic.jsonl (one line per script and run, plus a summary per run) and the
-"## Critic" section of docs/benchmarks.md.
+Results: evals/results/critic.jsonl (one line per script and run, plus a summary per run; runs not
+repeated keep their recorded lines) and the "## Critic" section of docs/benchmarks.md.
 
     python evals/critic_separation.py [--json] [--local] [--local-budget-s 300]
 """
@@ -75,8 +75,7 @@ def critique(case: dict[str, Any], series: dict[str, Any], llm: Recorder, embedd
     """(the LLM's own critique, the node's critique with checks) for one script."""
     spec = series[case["series"]]
     bible, script = Bible.model_validate(spec["bible"]), Episode.model_validate(case["episode"])
-    memory = ListMemory()
-    memory.embedder = make_embedder(embedder)  # type: ignore[assignment]
+    memory = ListMemory(embedder=make_embedder(embedder))
     with tempfile.TemporaryDirectory() as tmp:
         ctx = Context(llm=llm, memory=memory, canon=Canon(Path(tmp)), settings=Settings(embedder=embedder))
         state: Any = {"bible": bible, "episode": script.number, "script": script, "premise": spec["premise"],
@@ -112,7 +111,8 @@ def summarise(name: str, embedder: str, llm: Recorder, rows: list[dict[str, Any]
     for r in bad_rows:
         defects.setdefault(r["defect"], []).append(r["verdict"] == "revise")
     good_revised = sum(r["verdict"] == "revise" for r in rows if r["label"] == "good")
-    return {"kind": "critic_summary", "run": name, "provider": llm.provider, "model": str(llm.model),
+    return {"kind": "critic_summary", "run": name, "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "provider": llm.provider, "model": str(llm.model),
             "embedder": embedder, "scripts": len(rows), "of": total, "bad": len(bad_rows),
             "good": len(rows) - len(bad_rows), "seconds": round(seconds, 1),
             "auroc_score": auroc(*split("score", float)), "auroc_verdict": auroc(*split("verdict", vote)),
@@ -120,6 +120,7 @@ def summarise(name: str, embedder: str, llm: Recorder, rows: list[dict[str, Any]
             "llm_only_auroc_verdict": auroc(*split("llm_verdict", vote)),
             "bad_revised": sum(r["verdict"] == "revise" for r in bad_rows), "good_revised": good_revised,
             "distinct_scores": len({r["score"] for r in rows}),
+            "llm_distinct_scores": len({r["llm_score"] for r in rows}),
             "caught_by_defect": {d: f"{sum(v)}/{len(v)}" for d, v in sorted(defects.items())}}
 
 
@@ -134,11 +135,12 @@ def markdown(summaries: list[dict[str, Any]]) -> str:
              "episode with one line. AUROC: chance a bad script scores below a good one (0.5 = none); "
              "\"llm only\" is the LLM's own critique from the same call, before the checks.", "",
              "| run | scripts | AUROC score (llm only) | AUROC verdict (llm only) | bad sent back | good sent back "
-             "| distinct scores | seconds |", "|---|---|---|---|---|---|---|---|"]
+             "| distinct scores (llm only) | seconds |", "|---|---|---|---|---|---|---|---|"]
     for s in summaries:
         lines.append(f"| {s['run']} | {s['scripts']} of {s['of']} | {s['auroc_score']} ({s['llm_only_auroc_score']}) "
                      f"| {s['auroc_verdict']} ({s['llm_only_auroc_verdict']}) | {s['bad_revised']} of {s['bad']} "
-                     f"| {s['good_revised']} of {s['good']} | {s['distinct_scores']} | {s['seconds']} |")
+                     f"| {s['good_revised']} of {s['good']} | {s['distinct_scores']} "
+                     f"({s.get('llm_distinct_scores', '-')}) | {s['seconds']} |")
     lines += ["", "Bad scripts sent back, by planted defect:", ""]
     lines += [f"- {s['run']}: " + ", ".join(f"{d} {c}" for d, c in s["caught_by_defect"].items()) for s in summaries]
     lines += ["", "Limits: 44 scripts written by the author of the checks (the data was committed before the first "
@@ -148,6 +150,16 @@ def markdown(summaries: list[dict[str, Any]]) -> str:
               "critic's own scores are constant, so its separation is entirely the deterministic checks'. The subtle "
               "defects need a capable LLM; SmolLM2-135M is not one."]
     return "\n".join(lines) + "\n"
+
+
+def keep_other_runs(rows: list[dict[str, Any]], summaries: list[dict[str, Any]]
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Add the recorded results of runs not repeated now (a run without --local keeps the local one)."""
+    done = {s["run"] for s in summaries}
+    old = [json.loads(x) for x in RESULTS.read_text(encoding="utf-8").splitlines()] if RESULTS.is_file() else []
+    kept = [x for x in old if x.get("run") not in done]
+    return (rows + [x for x in kept if x["kind"] == "critic_case"],
+            summaries + [x for x in kept if x["kind"] == "critic_summary"])
 
 
 def main() -> list[dict[str, Any]]:
@@ -170,6 +182,7 @@ def main() -> list[dict[str, Any]]:
         s, r = run("local+minilm", llm, "minilm", interleaved, series, budget_s=args.local_budget_s)
         summaries.append(s)
         rows += r
+    rows, summaries = keep_other_runs(rows, summaries)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("".join(json.dumps(x) + "\n" for x in [*rows, *summaries]), encoding="utf-8")
     write_section(markdown(summaries), HERE.parent / "docs" / "benchmarks.md")

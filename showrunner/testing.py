@@ -87,14 +87,14 @@ class ScriptedLLM:
 
 
 class ListMemory:
-    """A :class:`~showrunner.memory.base.MemoryStore` over a plain list of facts, with the hash embedder.
+    """A :class:`~showrunner.memory.base.MemoryStore` over a plain list of facts (hash embedder by default).
 
     Retrieval returns the canon facts that hold at the episode, in order, cut to the token budget (no
     semantic ranking): enough for nodes that read memory, without chromadb.
     """
 
-    def __init__(self, facts: list[Fact] | None = None) -> None:
-        self.embedder = HashEmbedder()
+    def __init__(self, facts: list[Fact] | None = None, embedder: Any = None) -> None:
+        self.embedder = embedder if embedder is not None else HashEmbedder()
         self.spaces: dict[Space, list[Fact]] = {"canon": list(facts or []), "draft": []}
 
     def add_facts(self, facts: list[Fact], *, space: Space = "canon") -> None:
