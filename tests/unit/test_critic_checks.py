@@ -178,3 +178,34 @@ def test_critique_node_says_no_when_a_check_blocks_even_if_the_llm_approves() ->
     crit = _critique_node(silent)
     assert crit.verdict == "revise" and crit.scores.mean() < 9
     assert crit.notes[0].startswith("the script has no dialogue")
+
+
+# Calibration texts for PREMISE_FLOORS (written before the critic eval data; see critic_checks.py).
+ON_TOPIC = ["Mira climbs to the lamp room and finds her father's chart of the sunken streets. She rows out at low "
+            "tide and sees the drowned city's spires under the water.",
+            "Oren refuses to lend Mira his boat. Tamsin steals the keeper's logbook and finds the drowned city "
+            "marked on a chart."]
+OFF_TOPIC = ["Detective Hale interrogates a nervous banker about the missing pension funds. The audit reveals forged "
+             "signatures and an offshore account.",
+             "Mira Vale and Oren Pike compete in a televised baking contest; the judges hate their souffle and "
+             "Tamsin wins the trophy."]
+
+
+def _calibration(embedder: Any) -> None:
+    for text in ON_TOPIC:
+        ep = episode(scene(1, text, [("Mira Vale", "Look."), ("Oren Pike", "I see it.")]), logline="")
+        assert "off_premise" not in codes(check_script(ep, BIBLE, embedder=embedder, premise=PREMISE)), text
+    for text in OFF_TOPIC:
+        ep = episode(scene(1, text, [("Mira Vale", "Look."), ("Oren Pike", "I see it.")]), logline="")
+        assert "off_premise" in codes(check_script(ep, BIBLE, embedder=embedder, premise=PREMISE)), text
+
+
+def test_premise_floor_of_the_hashing_embedder_on_the_calibration_texts() -> None:
+    _calibration(HashEmbedder())
+
+
+@pytest.mark.slow
+def test_premise_floor_of_minilm_on_the_calibration_texts() -> None:
+    from showrunner.memory.embeddings import MiniLMEmbedder
+
+    _calibration(MiniLMEmbedder())
