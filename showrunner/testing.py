@@ -21,7 +21,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from showrunner.llm.base import Generation, LLMError, Prompt, T, Usage, estimate_tokens
+from showrunner.memory.base import ContextPack, Space
 from showrunner.memory.embeddings import HashEmbedder as HashEmbedder  # deterministic test embedder
+from showrunner.models import Fact, SceneRef
 
 
 @dataclass
@@ -82,6 +84,45 @@ class ScriptedLLM:
             latency_s=time.perf_counter() - start,
         )
         return Generation(value=value, usage=usage)
+
+
+class ListMemory:
+    """A :class:`~showrunner.memory.base.MemoryStore` over a plain list of facts (hash embedder by default).
+
+    Retrieval returns the canon facts that hold at the episode, in order, cut to the token budget (no
+    semantic ranking): enough for nodes that read memory, without chromadb.
+    """
+
+    def __init__(self, facts: list[Fact] | None = None, embedder: Any = None) -> None:
+        self.embedder = embedder if embedder is not None else HashEmbedder()
+        self.spaces: dict[Space, list[Fact]] = {"canon": list(facts or []), "draft": []}
+
+    def add_facts(self, facts: list[Fact], *, space: Space = "canon") -> None:
+        self.spaces[space].extend(facts)
+
+    def world_state(self, episode: int, scene: int | None = None) -> list[Fact]:
+        at = SceneRef(episode=episode, scene=scene)
+        return [f for f in self.spaces["canon"] if f.holds_at(at)]
+
+    def retrieve(self, *, episode: int, scene: int | None = None, characters: list[str] | None = None,
+                 locations: list[str] | None = None, query: str = "", budget_tokens: int = 600,
+                 include_drafts: bool = False) -> ContextPack:
+        facts = self.world_state(episode, scene)
+        if include_drafts:
+            facts += self.spaces["draft"]
+        kept: list[Fact] = []
+        used = 0
+        for f in facts:
+            cost = estimate_tokens(f.sentence())
+            if used + cost > budget_tokens:
+                break
+            kept.append(f)
+            used += cost
+        return ContextPack(facts=kept, text="\n".join(f.sentence() for f in kept), tokens=used,
+                           truncated=len(kept) < len(facts))
+
+    def clear(self, *, space: Space = "draft") -> None:
+        self.spaces[space] = []
 
 
 # --------------------------------------------------------------------------- deterministic story responder
@@ -189,8 +230,10 @@ def _script(text: str) -> dict[str, Any]:
             summary += f" Addresses notes: {notes.replace(chr(10), ' ')}"
         scenes.append({"location": places[(n + k) % len(places)], "characters": [a, b],
                        "time_of_day": ("day", "night", "dawn")[(n + k) % 3], "summary": summary,
-                       "dialogue": [{"speaker": a, "text": f"We hold the line, trial {n}."},
-                                    {"speaker": b, "text": "Then we go together."}]})
+                       "dialogue": [{"speaker": a, "text": f"We hold the line at {places[(n + k) % len(places)]}, "
+                                                            f"trial {n}."},
+                                    {"speaker": b, "text": ("Then we go together.", "Not without the others.",
+                                                            "I'll take the first watch.")[k % 3]}]})
     return {"scenes": scenes}
 
 

@@ -1,5 +1,8 @@
 """The critic agent: scores a script, writes notes, and decides whether it goes back for a rewrite.
 
+The LLM's scores and notes are checked by deterministic rules (:mod:`critic_checks`: placeholder or
+duplicated text, no dialogue, a cast outside canon, one role for everyone, an episode off its premise); a
+blocking finding makes the verdict "revise" on its own, and every finding lowers the scores it concerns.
 The rewrite loop is bounded by ``settings.revision_limit``: :func:`route_after_critique` sends the
 script to the writer while the critic (or a continuity error) asks for it and the bound allows, and to
 the human gate otherwise.
@@ -12,8 +15,10 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 
 from showrunner.agents.common import cast_of, context_text, header, places_of, recall, script_text
+from showrunner.agents.critic_checks import Embeds, adjust, check_script
 from showrunner.agents.drafts import clip
 from showrunner.context import Context
+from showrunner.memory.embeddings import make_embedder
 from showrunner.models import Critique, Severity
 from showrunner.prompts import render
 from showrunner.state import SeriesState, usage_record
@@ -26,6 +31,12 @@ def findings_text(state: SeriesState) -> str:
     return "\n".join(f"[{i.severity}] scene {i.scene}: {i.message}" for i in issues[:8])
 
 
+def embedder_for(ctx: Context) -> Embeds:
+    """The memory's embedder when it has one (already loaded), else the configured one."""
+    emb = getattr(ctx.memory, "embedder", None)
+    return emb if emb is not None else make_embedder(ctx.settings.embedder)
+
+
 def critique_script(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx, bible, n, script = runtime.context, state["bible"], state["episode"], state["script"]
     assert bible is not None and script is not None
@@ -34,6 +45,7 @@ def critique_script(state: SeriesState, runtime: Runtime[Context]) -> dict[str, 
                     revision=state.get("revisions", 0), script=script_text(script), findings=findings_text(state))
     gen = ctx.generate(prompt, Critique, episode=n, node="critique_script")
     crit = gen.value.model_copy(update={"notes": [clip(x, 400) for x in gen.value.notes if clip(x)][:6]})
+    crit = adjust(crit, check_script(script, bible, embedder=embedder_for(ctx), premise=state.get("premise", "")))
     return {"critique": crit, "usage": [usage_record(gen.usage, episode=n, node="critique_script")]}
 
 

@@ -130,7 +130,8 @@ def _seasonal_canon(tmp_path: Path) -> Path:
             {"season": 2, "episode": 1, "title": "Storm", "scenes": [
                 {"number": 1, "location": "Harbour", "characters": ["Jonas Reed"], "start": "day 2 01:00",
                  "summary": "Jonas bails water alone."},
-                {"number": 2, "location": "Harbour", "characters": ["Jonas Reed"], "summary": "The wave takes Jonas."}]},
+                {"number": 2, "location": "Harbour", "characters": ["Jonas Reed"],
+                 "summary": "The wave takes Jonas."}]},
         ]}
     path = tmp_path / "tidewatch.json"
     path.write_text(json.dumps(data), encoding="utf-8")
