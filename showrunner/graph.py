@@ -48,7 +48,7 @@ def build_graph(checkpointer: BaseCheckpointSaver[Any] | None = None) -> Compile
     for node in NODES:
         g.add_node(node.__name__, node)  # type: ignore[call-overload,arg-type]
     g.add_conditional_edges(START, flow.route_start)
-    g.add_edge("write_bible", "review_bible")
+    g.add_conditional_edges("write_bible", writer.route_after_write_bible)
     g.add_conditional_edges("review_bible", human.route_after_bible)
     g.add_edge("commit_bible", "start_episode")
     g.add_edge("start_episode", "write_outline")

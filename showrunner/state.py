@@ -65,6 +65,8 @@ class SeriesState(TypedDict, total=False):
     # series level
     bible: Bible | None
     bible_notes: list[str]
+    bible_findings: list[str]  # the critic's blocking findings on the latest bible draft
+    bible_rewrites: int  # automatic rewrites of the bible for those findings (bounded by revision_limit)
     # episode level (reset by start_episode)
     episode: int
     outline: Outline | None

@@ -9,6 +9,7 @@ to known ones or dropped, scenes are renumbered, lists are capped and empty ones
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -142,6 +143,18 @@ def time_of_day(text: str) -> str:
     return next((t for t in TIMES if t in low), "")
 
 
+_SMALL = {"a", "an", "the", "of", "in", "on", "at", "to", "and", "or", "for", "with", "from", "by", "as"}
+
+
+def title_of(logline: str, words: int = 5) -> str:
+    """A short title from a logline ('Episode 3: Mira finds the drowned bell.' → 'Mira Finds the Drowned Bell')."""
+    text = re.sub(r"^\s*(episode|ep\.?|part|chapter)\s*\d+\s*[:.\-–—]\s*", "", logline, flags=re.I)
+    toks = re.findall(r"[A-Za-z][A-Za-z'\-]*", text.split(",")[0])[:words]
+    while toks and toks[-1].lower() in _SMALL:
+        toks.pop()
+    return " ".join(t if i and t.lower() in _SMALL else t[:1].upper() + t[1:] for i, t in enumerate(toks))
+
+
 def _admitted(kind: FactKind, pred: str, value: str) -> str:
     """``value`` when it is a valid look of its kind, else '' (a model's junk never reaches canon)."""
     why = invalid_value(kind, pred, value) if value else None
@@ -175,7 +188,8 @@ def bible_from_draft(d: BibleDraft, *, premise: str, episodes: int, max_characte
     if not locs:
         locs["home"] = Location(name="Home", look="")
     loglines = [prose(x, 300) for x in d.episode_loglines if prose(x)]
-    eps = [EpisodeLogline(number=i + 1, title=f"Episode {i + 1}",
+    eps = [EpisodeLogline(number=i + 1,
+                          title=(title_of(loglines[i]) if i < len(loglines) else "") or f"Episode {i + 1}",
                           logline=loglines[i] if i < len(loglines) else f"The story continues (part {i + 1}).")
            for i in range(episodes)]
     return Bible(title=clip(d.title, 200) or clip(premise, 60) or "Untitled", logline=clip(d.logline) or clip(premise),

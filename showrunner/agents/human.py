@@ -79,7 +79,7 @@ def _update(review: Review, **fields: Any) -> dict[str, Any]:
 def review_bible(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
     assert state["bible"] is not None
     ctx = runtime.context
-    extra = {}
+    extra: dict[str, Any] = {"critic": state.get("bible_findings") or []}  # what the checks still object to
     if ctx.root is not None and ctx.gate_interrupts("bible"):  # show each canonical look as a sheet
         from showrunner.tools.refsheet import write_review_sheets
 

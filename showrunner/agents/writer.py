@@ -7,11 +7,13 @@ redraft prompt verbatim (fenced as data).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 
 from showrunner.agents.common import cast_of, context_text, header, places_of, recall, script_text
+from showrunner.agents.critic import embedder_for
+from showrunner.agents.critic_checks import check_bible
 from showrunner.agents.drafts import BibleDraft, ScriptDraft, bible_from_draft, clip, prose, scenes_from_draft
 from showrunner.context import Context
 from showrunner.models import Bible, Episode, Outline, Severity
@@ -20,13 +22,26 @@ from showrunner.state import SeriesState, usage_record
 
 
 def write_bible(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Draft the bible; the critic's blocking checks on it go back to the writer (bounded) before the gate."""
     ctx = runtime.context
     n = state["episodes_total"]
-    prompt = render("writer/bible", premise=state["premise"], episodes=n, notes=state.get("bible_notes") or [],
+    rewrite = bool(state.get("bible_findings"))
+    notes = [*(state.get("bible_notes") or []), *(state.get("bible_findings") or [])]
+    prompt = render("writer/bible", premise=state["premise"], episodes=n, notes=notes,
                     max_characters=5, max_locations=4)
     gen = ctx.generate(prompt, BibleDraft, episode=0, node="write_bible")
     bible = bible_from_draft(gen.value, premise=state["premise"], episodes=n)
-    return {"bible": bible, "usage": [usage_record(gen.usage, episode=0, node="write_bible")]}
+    found = check_bible(bible, embedder=embedder_for(ctx), premise=state["premise"])
+    return {"bible": bible, "bible_findings": [f.message for f in found if f.blocking],
+            "bible_rewrites": (state.get("bible_rewrites") or 0) + (1 if rewrite else 0),
+            "usage": [usage_record(gen.usage, episode=0, node="write_bible")]}
+
+
+def route_after_write_bible(state: SeriesState, runtime: Runtime[Context]) -> Literal["write_bible",
+                                                                                      "review_bible"]:
+    """Back to the writer while the critic blocks the bible and the bound allows; then the person decides."""
+    again = state.get("bible_findings") and (state.get("bible_rewrites") or 0) < runtime.context.settings.revision_limit
+    return "write_bible" if again else "review_bible"
 
 
 def _logline(bible: Bible, n: int) -> tuple[str, str]:

@@ -240,3 +240,21 @@ def test_a_season_of_prompts_carries_no_stray_schema_words(tmp_path: Path) -> No
     for p in prompts:
         low = p.lower()
         assert not any(w in low for w in ("framing.", "camera_move", "frame.", "dribble")), p
+
+
+def test_a_placeholder_bible_goes_back_to_the_writer_before_the_gate(tmp_path: Path) -> None:
+    """The critic's blocking checks on a bible (placeholder loglines, one role for all) send it back for a
+    bounded rewrite with the findings as notes; the gate shows what still stands."""
+    def lazy(prompt: Any, schema: Any) -> Any:
+        out = story_responder(prompt, schema)
+        if schema.__name__ == "BibleDraft" and "placeholder" not in prompt.text:
+            out["episode_loglines"] = out["episode_loglines"][:1]  # the rest become placeholders
+        return out
+
+    llm, root = ScriptedLLM(lazy), tmp_path / "s"
+    _, res = series.new_series(root, PREMISE, 3, llm=llm)
+    bibles = llm.calls("writer/bible")
+    assert len(bibles) == 2 and "placeholder loglines" in bibles[1].text
+    assert res["pending"]["gate"] == "bible" and res["pending"]["critic"] == []
+    titles = [e["title"] for e in res["pending"]["artifact"]["episodes"]]
+    assert not any(t.startswith("Episode ") for t in titles), titles
