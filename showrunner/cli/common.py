@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import RenderableType
 
-console = Console(stderr=False)
-err_console = Console(stderr=True)
+from showrunner.cli.output import say
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Series project folder.",
                                           envvar="SHOWRUNNER_PROJECT")]
@@ -19,9 +18,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 PresetOpt = Annotated[str | None, typer.Option("--preset", help="Quality dial: preview, draft or full.")]
 
 
-def emit(data: Any, as_json: bool, human: str | None = None) -> None:
-    """Print ``data`` as JSON (``--json``) or ``human`` text (rich markup allowed)."""
+def emit(data: Any, as_json: bool, human: RenderableType | None = None) -> None:
+    """Print ``data`` as JSON (``--json``) or ``human`` text: a string is printed literally (no markup)."""
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     elif human is not None:
-        console.print(human)
+        say(human)

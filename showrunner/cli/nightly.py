@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from showrunner.cli import output
 from showrunner.cli.common import JsonOpt, ProjectOpt, emit
 from showrunner.config import load_settings
 from showrunner.errors import BadInput, ProjectError
@@ -42,7 +43,10 @@ def nightly(
         raise BadInput("--max-gpu-minutes must be zero or more")
     proj = Project.open(project)
     budgets = Budgets.make(max_tokens=max_tokens, max_gpu_minutes=max_gpu_minutes, until=until)
-    night = run_night(proj, load_settings(proj.root), episodes=episodes, budgets=budgets)
+    with output.progress("nightly", quiet=as_json) as step:
+        night = run_night(proj, load_settings(proj.root), episodes=episodes, budgets=budgets,
+                          progress=lambda event, data: step(f"episode {data.get('episode', '?')}: "
+                                                            f"{data.get('prompt', event)}"))
     emit(night, as_json, f"{night['message']}\nreport: {night.get('report')}")
     if night["exit_code"]:
         raise typer.Exit(night["exit_code"])

@@ -19,7 +19,8 @@ from typing import Annotated, Any
 
 import typer
 
-from showrunner.cli.common import JsonOpt, ProjectOpt, emit, err_console
+from showrunner.cli import output
+from showrunner.cli.common import JsonOpt, ProjectOpt, emit
 from showrunner.errors import BadInput, ProjectError
 
 WAITING_FOR = {"bible": "the showrunner (series bible)", "script": "the story editor (script)",
@@ -28,20 +29,18 @@ WAITING_FOR = {"bible": "the showrunner (series bible)", "script": "the story ed
 
 @contextmanager
 def _spinner(as_json: bool, label: str) -> Iterator[Callable[[str, dict[str, Any]], None]]:
-    if as_json or not err_console.is_terminal:
-        yield lambda event, data: None
-        return
-    with err_console.status(label) as status:
-        def progress(event: str, data: dict[str, Any]) -> None:
+    """The graph's progress events as :func:`showrunner.cli.output.progress` steps."""
+    with output.progress(label, quiet=as_json) as step:
+        def report(event: str, data: dict[str, Any]) -> None:
             where = f"episode {data['episode']}" if data.get("episode") else "series"
-            status.update(f"{label} — {where}: {data.get('prompt', event)}")
-        yield progress
+            step(f"{where}: {data.get('prompt', event)}")
+        yield report
 
 
 def _say(result: dict[str, Any], project: Path, as_json: bool) -> None:
     pend = result.get("pending")
     if pend:
-        msg = (f"waiting at gate [bold]{pend['gate']}[/] (episode {pend['episode']}) for "
+        msg = (f"waiting at gate {pend['gate']} (episode {pend['episode']}) for "
                f"{WAITING_FOR.get(pend['gate'], 'a person')}: run 'showrunner review -p {project}', then "
                "approve, reject --notes or edit")
     else:
@@ -189,12 +188,7 @@ def review(project: ProjectOpt = Path("."), draft: DraftOpt = None, as_json: Jso
     from showrunner.cli.series_view import describe
 
     pend = _draft_payload(project, draft) if draft is not None else _pending(project)
-    text = describe(pend)
-    if draft is not None:
-        text = text.replace("approve: showrunner approve", f"approve: showrunner approve --draft {draft}").replace(
-            "reject: showrunner reject", f"reject: showrunner reject --draft {draft}")
-        text = f"nightly draft {draft} ({pend['draft']['status']})\n{text}"
-    emit(pend, as_json, text)
+    emit(pend, as_json, describe(pend, project, draft))
 
 
 def _decide_draft(project: Path, n: int, action: str, notes: str, as_json: bool) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from showrunner.config import Settings, load_settings
+from showrunner.context import Progress, quiet
 from showrunner.errors import BadInput, ProjectError, ShowrunnerError
 from showrunner.io import append_jsonl, atomic_write, read_jsonl
 from showrunner.memory.canon import Canon
@@ -153,14 +154,18 @@ def last_night(project: Project) -> dict[str, Any] | None:
 
 # ---- the night
 def run_night(project: Project, settings: Settings, *, episodes: int = 2, budgets: Budgets | None = None,
-              llm: Any = None) -> dict[str, Any]:
-    """Draft the next ``episodes`` episodes under the project lock; return the night record."""
+              llm: Any = None, progress: Progress = quiet) -> dict[str, Any]:
+    """Draft the next ``episodes`` episodes under the project lock; return the night record.
+
+    ``progress(event, data)`` hears each episode start (``"draft"``) and every graph step's LLM call.
+    """
     budgets = budgets or Budgets()
     with project.lock("nightly drafts"):
-        return _night(project, settings, episodes, budgets, llm)
+        return _night(project, settings, episodes, budgets, llm, progress)
 
 
-def _night(project: Project, settings: Settings, k: int, budgets: Budgets, llm: Any) -> dict[str, Any]:
+def _night(project: Project, settings: Settings, k: int, budgets: Budgets, llm: Any,
+           progress: Progress) -> dict[str, Any]:
     night_id = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
     ledger: Ledger = project_ledger(project.root, settings.prices)
     canon = Canon(project.canon_dir)
@@ -177,8 +182,9 @@ def _night(project: Project, settings: Settings, k: int, budgets: Budgets, llm: 
     last_approved = max(canon.episode_numbers(), default=0)
     session = None
     try:
-        session = drafting.DraftSession(project, settings, ledger, night_id, budgets, llm=llm)
-        for n in todo:
+        session = drafting.DraftSession(project, settings, ledger, night_id, budgets, llm=llm, progress=progress)
+        for i, n in enumerate(todo, 1):
+            progress("draft", {"episode": n, "prompt": f"drafting ({i} of {len(todo)})"})
             entry = queue.setdefault(str(n), {})
             fresh = entry.get("status") != DRAFTING or not entry.get("thread")
             if fresh:
