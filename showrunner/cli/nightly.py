@@ -57,12 +57,12 @@ def report(
     open_: Annotated[bool, typer.Option("--open", help="Open the HTML report in a browser.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Rebuild and show the report of the last night."""
-    from showrunner.pipelines.nightly import last_night
+    """Rebuild the report of the last night from the current review queue, and show it."""
+    from showrunner.pipelines.nightly import current_night
     from showrunner.pipelines.report import write_report
 
     proj = Project.open(project)
-    night = last_night(proj)
+    night = current_night(proj)
     if night is None:
         raise ProjectError("no night has run yet; run 'showrunner nightly' first")
     path = write_report(proj, night)

@@ -124,9 +124,13 @@ def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
             "pending": None if not pend else {"gate": pend["gate"], "episode": pend["episode"],
                                               "waiting_for": WAITING_FOR.get(pend["gate"], "a person")},
             "per_episode": {str(k): v for k, v in sorted(rows.items())}, **_night_view(project)}
+    data["next"] = (f"showrunner review -p {project}" if pend else f"showrunner resume -p {project}"
+                    if out["status"] == "stopped" else None)
     lines = [f"{data['status']}: {len(out['completed'])}/{meta.get('episodes')} episodes approved"]
     if pend:
         lines.append(f"waiting at gate {pend['gate']} (episode {pend['episode']}) for {WAITING_FOR[pend['gate']]}")
+    if data["next"]:
+        lines.append(f"next: {data['next']}")
     for k, v in sorted(rows.items()):
         wall = "" if v.get("wall_seconds") is None else f", wall {v['wall_seconds']} s"
         label = "bible" if k == 0 else f"episode {k}"
@@ -142,9 +146,9 @@ def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
 
 def _night_view(root: Path) -> dict[str, Any]:
     """The nightly review queue and the latest morning report, which status points to."""
-    from showrunner.pipelines.nightly import load_queue
     from showrunner.pipelines.project import Project
     from showrunner.pipelines.report import latest_report
+    from showrunner.pipelines.review_queue import load_queue
 
     proj = Project.open(root)
     queue = load_queue(proj)
@@ -155,13 +159,16 @@ def _night_view(root: Path) -> dict[str, Any]:
 
 
 def _pending(root: Path) -> dict[str, Any]:
+    """The live gate's payload, with any nightly draft of the same episode shown as a proposal."""
     from showrunner.pipelines.project import Project
+    from showrunner.pipelines.review_queue import proposals
     from showrunner.pipelines.series import pending
 
-    pend = pending(Project.open(root))
+    proj = Project.open(root)
+    pend = pending(proj)
     if pend is None:
         raise ProjectError("nothing is waiting for review; see 'showrunner status'")
-    return pend
+    return {**pend, "proposals": proposals(proj, pend["episode"])} if pend["episode"] else pend
 
 
 DraftOpt = Annotated[int | None, typer.Option("--draft", help="Act on nightly draft N from the review queue.")]
@@ -169,8 +176,8 @@ DraftOpt = Annotated[int | None, typer.Option("--draft", help="Act on nightly dr
 
 def _draft_payload(root: Path, n: int) -> dict[str, Any]:
     """What nightly draft ``n`` left at its gate, in the same shape as a live gate's payload."""
-    from showrunner.pipelines.nightly import load_queue
     from showrunner.pipelines.project import Project
+    from showrunner.pipelines.review_queue import load_queue
 
     proj = Project.open(root)
     entry = load_queue(proj).get(str(n))
@@ -193,13 +200,18 @@ def review(project: ProjectOpt = Path("."), draft: DraftOpt = None, as_json: Jso
 
 def _decide_draft(project: Path, n: int, action: str, notes: str, as_json: bool) -> None:
     from showrunner.config import load_settings
-    from showrunner.pipelines.nightly import approve_draft, reject_draft
     from showrunner.pipelines.project import Project
+    from showrunner.pipelines.review_queue import approve_draft, reject_draft
 
     proj = Project.open(project)
     if action == "approve":
-        approve_draft(proj, n, load_settings(proj.root))
-        emit({"approved": n}, as_json, f"draft {n} committed to the canon")
+        done = approve_draft(proj, n, load_settings(proj.root))
+        msg = f"draft {n} committed to the canon"
+        if done["superseded"]:
+            sup = done["superseded"]
+            msg += (f"\nit replaced the live run's {sup['gate']} gate of episode {n}; "
+                    f"that gate's work is kept in {sup['kept']}")
+        emit(done, as_json, f"{msg}\nnext: {done['next']}")
         return
     with proj.lock("reject draft"):
         stale = reject_draft(proj, n, notes)
