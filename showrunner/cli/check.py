@@ -22,7 +22,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from showrunner.cli.common import JsonOpt, emit
+from showrunner.cli.common import JsonOpt, emit, project_path
 from showrunner.cli.output import say, styled
 from showrunner.errors import BadInput
 from showrunner.models import Character, ContinuityIssue, Episode, Fact, Location, Shot
@@ -131,7 +131,8 @@ def register(app: typer.Typer) -> None:
     @app.command("check")
     def check(
         file: Annotated[Path | None, typer.Argument(help="Canon-format file or episode JSON.")] = None,
-        project: Annotated[Path | None, typer.Option("--project", "-p", help="Series project folder.")] = None,
+        project: Annotated[Path | None, typer.Option("--project", "-p", parser=project_path,
+                                                     help="Series project: a name or a path.")] = None,
         canon: Annotated[Path | None, typer.Option("--canon", help="Canon-format file to check against.")] = None,
         episode: Annotated[int | None, typer.Option("--episode", "-e", help="Episode number.")] = None,
         semantic: Annotated[bool, typer.Option(help="Run the LLM claims pass when a capable LLM is set.")] = True,

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel, Field
 
-from showrunner.cli.common import JsonOpt, emit
+from showrunner.cli.common import JsonOpt, emit, project_path
 from showrunner.cli.output import Step, progress, say, styled
 from showrunner.config import Settings, load_settings
 from showrunner.errors import ShowrunnerError
@@ -162,7 +162,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def doctor(
-        project: Annotated[Path, typer.Option("--project", "-p", help="Series project folder (for settings).",
+        project: Annotated[Path, typer.Option("--project", "-p", parser=project_path,
+                                              help="Series project, a name or a path (for settings).",
                                               envvar="SHOWRUNNER_PROJECT")] = Path("."),
         quick: Annotated[bool, typer.Option("--quick", help="Do not load the local model.")] = False,
         as_json: JsonOpt = False,

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from showrunner.cli import output
-from showrunner.cli.common import JsonOpt, ProjectOpt, emit
+from showrunner.cli.common import JsonOpt, ProjectOpt, emit, project_path, projects_home
 from showrunner.errors import BadInput, ProjectError
 
 WAITING_FOR = {"bible": "the showrunner (series bible)", "script": "the story editor (script)",
@@ -38,18 +38,19 @@ def _spinner(as_json: bool, label: str) -> Iterator[Callable[[str, dict[str, Any
 
 
 def _say(result: dict[str, Any], project: Path, as_json: bool) -> None:
+    """What a run left: the gate it waits at (and who must act) or the finished cuts; the project's path last."""
     pend = result.get("pending")
     if pend:
         msg = (f"waiting at gate {pend['gate']} (episode {pend['episode']}) for "
                f"{WAITING_FOR.get(pend['gate'], 'a person')}: run 'showrunner review -p {project}', then "
                "approve, reject --notes or edit")
     else:
-        msg = f"{result['status']}: episodes in canon: {result['completed'] or 'none'} ({project})"
+        msg = f"{result['status']}: episodes in canon: {result['completed'] or 'none'}"
         cuts = sorted(project.glob("renders/ep-*/ep-*.mp4"))
         if cuts:
             msg += "\ncuts: " + ", ".join(str(c) for c in cuts)
         msg += f"\nread it: {project / 'canon'} (bible, characters, episodes, storyboards)"
-    emit({"project": str(project), **result}, as_json, msg)
+    emit({"project": str(project), **result}, as_json, f"{msg}\nproject: {project}")
 
 
 def _read_premise(premise: str | None, premise_file: Path | None) -> str:
@@ -73,7 +74,10 @@ def _read_premise(premise: str | None, premise_file: Path | None) -> str:
 
 def new(premise: Annotated[str | None, typer.Argument(help="The series premise, one or more sentences.")] = None,
         episodes: Annotated[int, typer.Option("--episodes", "-n", help="Number of episodes (1-200).")] = 3,
-        project: Annotated[Path | None, typer.Option("--project", "-p", help="Folder to create.")] = None,
+        project: Annotated[Path | None, typer.Option(
+            "--project", "-p", parser=project_path,
+            help="Project to create: a name (in $SHOWRUNNER_HOME, default ~/showrunner) or a path (./x, /abs/x). "
+                 "Default: a name made from the premise.")] = None,
         auto_approve: Annotated[str | None, typer.Option(
             "--auto-approve", help="Gates that pass without a person: all, none, or e.g. script,storyboard.")] = None,
         premise_file: Annotated[Path | None, typer.Option("--premise-file", help="Read the premise from a file.")]
@@ -85,7 +89,7 @@ def new(premise: Annotated[str | None, typer.Argument(help="The series premise, 
     text = check_premise(_read_premise(premise, premise_file))
     check_episodes(episodes)
     gates = parse_gates(auto_approve)
-    root = project or Path(slugify(text[:60], fallback="series"))
+    root = project or projects_home() / slugify(text[:60], fallback="series")
     with _spinner(as_json, "drafting") as progress:
         proj, result = new_series(root, text, episodes, auto_approve=gates, progress=progress)
     _say(result, proj.root, as_json)
