@@ -213,8 +213,8 @@ def _decide_draft(project: Path, n: int, action: str, notes: str, as_json: bool)
         msg = f"draft {n} committed to the canon"
         if done["superseded"]:
             sup = done["superseded"]
-            msg += (f"\nit replaced the live run's {sup['gate']} gate of episode {n}; "
-                    f"that gate's work is kept in {sup['kept']}")
+            held = "in-progress work" if sup["gate"] == "in-progress" else f"{sup['gate']} gate"
+            msg += f"\nit replaced the live run's {held} of episode {n}; that work is kept in {sup['kept']}"
         emit(done, as_json, f"{msg}\nnext: {done['next']}")
         return
     with proj.lock("reject draft"):

@@ -136,16 +136,28 @@ def approve_draft(project: Project, episode: int, settings: Settings | None = No
 
 
 def _supersede_live(project: Project, settings: Settings, episode: int) -> dict[str, Any] | None:
-    """Keep and log what the live run holds at a gate of ``episode`` before the draft replaces it."""
+    """Keep and log what the live run holds of ``episode`` (at a gate or mid-way) before the draft replaces it."""
     try:
-        pend = series.pending(project, settings)
-    except ProjectError:  # no live run state (a series created elsewhere): nothing to supersede
+        snap = series.snapshot(project, settings)
+    except ProjectError:  # no live run state (a series imported from a canon file): nothing to supersede
         return None
-    if not pend or pend.get("episode") != episode:
+    values = snap.values or {}
+    if values.get("episode") != episode or episode in (values.get("completed") or []):
         return None
-    kept = project.drafts_dir / f"ep-{episode:03d}" / f"superseded-live-{pend['gate']}.json"
-    atomic_write(kept, json.dumps(pend, indent=2, ensure_ascii=False, default=str) + "\n")
-    append_jsonl(project.decisions, {"time": time.time(), "gate": pend["gate"], "episode": episode,
+    pend = series.outcome(snap)["pending"]
+    if pend and pend.get("episode") == episode:
+        where, held = pend["gate"], pend
+    else:  # stopped between gates (a crash): keep what it had written so far
+        where = "in-progress"
+        held = {"episode": episode, "script": _dump(values.get("script")),
+                "shots": [_dump(s) for s in values.get("shots") or []]}
+    kept = project.drafts_dir / f"ep-{episode:03d}" / f"superseded-live-{where}.json"
+    atomic_write(kept, json.dumps(held, indent=2, ensure_ascii=False, default=str) + "\n")
+    append_jsonl(project.decisions, {"time": time.time(), "gate": where, "episode": episode,
                                      "action": "superseded", "notes": f"by nightly draft {episode}",
                                      "kept": str(kept)})
-    return {"gate": pend["gate"], "episode": episode, "kept": str(kept)}
+    return {"gate": where, "episode": episode, "kept": str(kept)}
+
+
+def _dump(model: Any) -> Any:
+    return model.model_dump(mode="json") if hasattr(model, "model_dump") else model
