@@ -58,14 +58,13 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """Rebuild the report of the last night from the current review queue, and show it."""
-    from showrunner.pipelines.nightly import current_night
-    from showrunner.pipelines.report import write_report
+    from showrunner.pipelines.nightly import current_night, refresh_report
 
     proj = Project.open(project)
-    night = current_night(proj)
-    if night is None:
+    path = refresh_report(proj)
+    if path is None:
         raise ProjectError("no night has run yet; run 'showrunner nightly' first")
-    path = write_report(proj, night)
+    night = current_night(proj)
     if open_:
         webbrowser.open(path.with_suffix(".html").as_uri())
     if as_json:

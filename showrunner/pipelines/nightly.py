@@ -19,6 +19,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from showrunner.config import Settings, load_settings
@@ -100,6 +101,12 @@ def current_night(project: Project, settings: Settings | None = None) -> dict[st
         return None
     ledger = project_ledger(project.root, (settings or load_settings(project.root)).prices)
     return {**night, "episodes": _summaries(project, ledger, str(night.get("night")))}
+
+
+def refresh_report(project: Project, settings: Settings | None = None) -> Path | None:
+    """Rewrite the last night's report from the queue as it is now (after every decision on a draft)."""
+    night = current_night(project, settings)
+    return None if night is None else write_report(project, night)
 
 
 def _summaries(project: Project, ledger: Ledger, night_id: str) -> list[dict[str, Any]]:
@@ -192,4 +199,5 @@ def _earlier_draft_facts(project: Project, queue: dict[str, dict[str, Any]], n: 
     return facts
 
 
-__all__ = ["Budgets", "approve_draft", "current_night", "last_night", "load_queue", "plan", "reject_draft", "run_night"]
+__all__ = ["Budgets", "approve_draft", "current_night", "last_night", "load_queue", "plan", "refresh_report",
+           "reject_draft", "run_night"]

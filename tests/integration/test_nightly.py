@@ -199,10 +199,12 @@ def test_approving_a_draft_commits_it_and_only_it(project: Project) -> None:
     st = series_cli(project, "status")
     assert "stopped: 2/4 episodes approved" in st.stdout and f"next: showrunner resume -p {project.root}" in st.stdout
     # the report is rebuilt from the queue as it is now: draft 2 no longer awaits approval
+    md = (project.reports_dir / "latest.md").read_text()  # rewritten by the approval itself
+    assert "Episode 2 at gate" not in md and "Episode 3 at gate **final**" in md
+    (project.reports_dir / "latest.md").write_text("old")
     report = series_cli(project, "report")
     assert report.returncode == 0, report.stderr
-    md = (project.reports_dir / "latest.md").read_text()
-    assert "Episode 2 at gate" not in md and "Episode 3 at gate **final**" in md
+    assert (project.reports_dir / "latest.md").read_text() == md
     assert "- **State:** approved" in md and "- **State:** waiting" in md
     nightly.approve_draft(project, 3, settings)
     decisions = [(d["gate"], d["episode"], d["action"]) for d in read_jsonl(project.decisions)]
