@@ -20,6 +20,7 @@ whichever a person approves first becomes canon, and the other is never dropped 
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from typing import Any
 
@@ -65,7 +66,8 @@ def proposals(project: Project, episode: int) -> list[str]:
     if not entry or entry.get("status") != WAITING:
         return []
     return [f"nightly draft {episode} of this episode waits at its {entry.get('gate')} gate: review it with "
-            f"'showrunner review --draft {episode}'; approving it replaces the work at this gate"]
+            f"'showrunner review --draft {episode} -p {shlex.quote(str(project.root))}'; approving it replaces "
+            "the work at this gate"]
 
 
 def reject_draft(project: Project, episode: int, notes: str) -> list[int]:
@@ -130,7 +132,8 @@ def approve_draft(project: Project, episode: int, settings: Settings | None = No
         moved = series.fast_forward(project, settings, episode)
     total = int(project.meta().get("episodes") or 0)
     more = episode < total
-    step = (f"run 'showrunner resume' to continue the live run at episode {episode + 1}" if moved and more
+    resume = f"showrunner resume -p {shlex.quote(str(project.root))}"
+    step = (f"run '{resume}' to continue the live run at episode {episode + 1}" if moved and more
             else "the series is complete" if not more else "see 'showrunner status'")
     return {"approved": episode, "superseded": superseded, "next": step}
 

@@ -189,7 +189,7 @@ def test_approving_a_draft_commits_it_and_only_it(project: Project) -> None:
     approved = series_cli(project, "approve", "--draft", "2")
     assert approved.returncode == 0, approved.stderr
     assert "it replaced the live run's script gate of episode 2" in approved.stdout
-    assert "next: run 'showrunner resume' to continue the live run at episode 3" in approved.stdout
+    assert f"next: run 'showrunner resume -p {project.root}' to continue the live run at episode 3" in approved.stdout
     kept = project.drafts_dir / "ep-002" / "superseded-live-script.json"
     assert json.loads(kept.read_text())["artifact"]["number"] == 2  # the live gate's work is kept, not dropped
     canon = Canon(project.canon_dir)
