@@ -6,8 +6,9 @@ three rules hold everywhere:
 * **Text is literal.** The consoles have rich markup, emoji codes and highlighting switched off, so user
   and model text (``[maren]``, ``:fire:``) is printed as written, in plain strings and in table cells.
   Style comes only from :class:`rich.text.Text` objects (:func:`styled`), never from parsing a string.
-* **No wrapping outside a terminal.** When the stream is not a TTY (a pipe, a file, cron), lines are
-  never folded at 80 columns and tables take their natural width.
+* **No inserted line breaks.** Text is never folded (a terminal wraps long lines visually, so a path
+  stays one copyable line); when the stream is not a TTY (a pipe, a file, cron) tables take their
+  natural width instead of 80 columns.
 * **Long work shows progress** (:func:`progress`): a live rich status line in a terminal, plain
   ``label: step`` lines otherwise, always on stderr so stdout stays clean for ``--json``.
 """
@@ -33,8 +34,9 @@ def console(stream: IO[str] | None = None) -> Console:
     """
     file = stream or sys.stdout
     tty = bool(getattr(file, "isatty", lambda: False)())
-    layout: dict[str, Any] = {} if tty else {"width": UNWRAPPED, "soft_wrap": True}
-    return Console(file=file, markup=False, emoji=False, highlight=False, **layout)
+    layout: dict[str, Any] = {} if tty else {"width": UNWRAPPED}
+    # soft_wrap: text never gets newlines inserted (a terminal wraps it visually, a path stays copyable)
+    return Console(file=file, markup=False, emoji=False, highlight=False, soft_wrap=True, **layout)
 
 
 def err_console() -> Console:
