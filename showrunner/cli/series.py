@@ -128,7 +128,8 @@ def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
             "pending": None if not pend else {"gate": pend["gate"], "episode": pend["episode"],
                                               "waiting_for": WAITING_FOR.get(pend["gate"], "a person")},
             "per_episode": {str(k): v for k, v in sorted(rows.items())}, **_night_view(project)}
-    data["next"] = (f"showrunner review -p {project}" if pend else f"showrunner resume -p {project}"
+    where = shlex.quote(data["project"])
+    data["next"] = (f"showrunner review -p {where}" if pend else f"showrunner resume -p {where}"
                     if out["status"] == "stopped" else None)
     lines = [f"{data['status']}: {len(out['completed'])}/{meta.get('episodes')} episodes approved"]
     if pend:
@@ -199,7 +200,7 @@ def review(project: ProjectOpt = Path("."), draft: DraftOpt = None, as_json: Jso
     from showrunner.cli.series_view import describe
 
     pend = _draft_payload(project, draft) if draft is not None else _pending(project)
-    emit(pend, as_json, describe(pend, project, draft))
+    emit(pend, as_json, describe(pend, project.resolve(), draft))
 
 
 def _decide_draft(project: Path, n: int, action: str, notes: str, as_json: bool) -> None:
