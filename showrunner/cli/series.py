@@ -8,10 +8,7 @@ stderr (stdout stays clean for ``--json``).
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -258,29 +255,27 @@ def reject(notes: Annotated[str, typer.Option("--notes", help="What must change 
     _decide(project, {"action": "reject", "notes": notes}, as_json)
 
 
-def edit(project: ProjectOpt = Path("."), notes: NotesOpt = "", as_json: JsonOpt = False) -> None:
-    """Open the pending artifact as JSON in $EDITOR; a valid edit replaces it and the series continues."""
-    pend = _pending(project)
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-    if not editor:
-        raise BadInput("set $EDITOR (e.g. EDITOR=nano) to edit the artifact")
-    fd, tmp = tempfile.mkstemp(prefix=f"showrunner-{pend['gate']}-", suffix=".json")
-    path = Path(tmp)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(pend["artifact"], f, indent=2, ensure_ascii=False)
-        if subprocess.call([*shlex.split(editor), str(path)]) != 0:
-            raise BadInput("the editor exited with an error; nothing changed")
-        try:
-            edited = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadInput(f"the edited file is not valid JSON ({exc}); nothing changed") from exc
-    finally:
-        path.unlink(missing_ok=True)
+def edit(project: ProjectOpt = Path("."), notes: NotesOpt = "", draft: DraftOpt = None,
+         as_json: JsonOpt = False) -> None:
+    """Open the pending artifact (or nightly draft N's) as JSON in $EDITOR; a valid edit replaces it."""
+    from showrunner.cli.editor import edit_json
+
+    pend = _draft_payload(project, draft) if draft is not None else _pending(project)
+    edited = edit_json(pend["artifact"], pend["gate"])
     if edited == pend["artifact"]:
         emit({"changed": False}, as_json, "no changes; nothing to do (use 'showrunner approve' to accept)")
-        return
-    _decide(project, {"action": "edit", "notes": notes, "artifact": edited}, as_json)
+    elif draft is not None:
+        from showrunner.pipelines.nightly import refresh_report
+        from showrunner.pipelines.project import Project
+        from showrunner.pipelines.review_queue import edit_draft
+
+        proj = Project.open(project)
+        done = edit_draft(proj, draft, edited, notes)
+        refresh_report(proj)
+        emit(done, as_json, f"draft {draft} edited at its {done['gate']} gate; approve it with "
+                            f"'showrunner approve --draft {draft} -p {shlex.quote(str(proj.root))}'")
+    else:
+        _decide(project, {"action": "edit", "notes": notes, "artifact": edited}, as_json)
 
 
 def resume(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:

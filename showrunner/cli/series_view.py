@@ -74,7 +74,8 @@ def next_steps(project: Path | None = None, draft: int | None = None) -> str:
         return (f"approve: showrunner approve{where} | reject: showrunner reject{where} --notes '...' | "
                 f"edit: showrunner edit{where}")
     return (f"approve: showrunner approve --draft {draft}{where} | reject (the next nightly redrafts it with "
-            f"your notes): showrunner reject --draft {draft}{where} --notes '...'")
+            f"your notes): showrunner reject --draft {draft}{where} --notes '...' | "
+            f"edit: showrunner edit --draft {draft}{where}")
 
 
 def describe(pend: dict[str, Any], project: Path | None = None, draft: int | None = None) -> Text:

@@ -90,6 +90,43 @@ def reject_draft(project: Project, episode: int, notes: str) -> list[int]:
     return stale
 
 
+def edit_draft(project: Project, episode: int, artifact: Any, notes: str = "") -> dict[str, Any]:
+    """Replace waiting draft ``episode``'s artifact at its gate with a person's edit, validated like a live edit.
+
+    An edited storyboard is what ``approve --draft`` commits; a draft rendered before the edit says that its
+    cut is out of date (``render --episode N`` after approval renders the changed shots).
+    """
+    from showrunner.agents.human import parse_decision
+
+    with project.lock("showrunner edit --draft"):
+        queue = load_queue(project)
+        entry = queue.get(str(episode))
+        if entry is None or entry.get("status") != WAITING or not entry.get("gate"):
+            raise ProjectError(f"episode {episode} has no draft waiting for review; see 'showrunner status'")
+        gate = str(entry["gate"])
+        _, notes, edited = parse_decision({"action": "edit", "artifact": artifact, "notes": notes}, gate)
+        assert edited is not None
+        folder = project.drafts_dir / f"ep-{episode:03d}"
+        payload = json.loads((folder / f"{gate}.json").read_text(encoding="utf-8"))
+        data = edited.model_dump(mode="json")
+        if gate == "script":
+            data["number"] = episode
+            atomic_write(folder / "episode.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        else:
+            data["episode"] = episode
+            atomic_write(folder / "storyboard.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        if gate == "final":
+            payload["render"] = {"reason": "the storyboard was edited after this draft was rendered; run "
+                                           f"'showrunner render --episode {episode}' after approving it"}
+        atomic_write(folder / f"{gate}.json", json.dumps({**payload, "artifact": data}, indent=2,
+                                                         ensure_ascii=False, default=str) + "\n")
+        entry["edited"] = True
+        save_queue(project, queue)
+        append_jsonl(project.decisions, {"time": time.time(), "gate": "draft", "episode": episode,
+                                         "action": "edit", "notes": notes})
+    return {"edited": episode, "gate": gate}
+
+
 def approve_draft(project: Project, episode: int, settings: Settings | None = None) -> dict[str, Any]:
     """Commit finished draft ``episode`` (and only it) to the canon and memory; drafts are approved in order.
 

@@ -287,3 +287,42 @@ def test_disk_full_ends_the_night_with_state_saved_and_nothing_half_written(
     again = nightly.run_night(project, settings, episodes=2, llm=ScriptedLLM(story_responder))
     assert again["exit_code"] == 0 and statuses(project) == {2: "waiting", 3: "waiting"}
     no_torn_drafts(project)
+
+
+DRAFT_EDITOR = """import json, sys
+path = sys.argv[1]
+data = json.load(open(path))
+if sys.argv[0].endswith("bad.py"):
+    data["shots"][0]["duration"] = "long"
+else:
+    data["shots"][0]["action"] = "Edited by hand: the lantern swings"
+json.dump(data, open(path, "w"))
+"""
+
+
+def test_edit_draft_is_validated_and_is_what_approval_commits(project: Project, tmp_path: Path) -> None:
+    settings = load_settings(project.root)
+    nightly.run_night(project, settings, episodes=1, llm=ScriptedLLM(story_responder))
+    shown = series_cli(project, "review", "--draft", "2")
+    assert f"edit: showrunner edit --draft 2 -p {project.root}" in shown.stdout
+    board = project.drafts_dir / "ep-002" / "storyboard.json"
+    before = board.read_bytes()
+    for name in ("bad", "good"):
+        (tmp_path / f"{name}.py").write_text(DRAFT_EDITOR)
+
+    def edit(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "showrunner.cli.main", "edit", "--draft", "2", "--project",
+                               str(project.root)], capture_output=True, text=True,
+                              env={**os.environ, **ENV, "EDITOR": f"{sys.executable} {tmp_path / name}.py"})
+
+    bad = edit("bad")
+    assert bad.returncode == 2 and "nothing changed" in bad.stderr and bad.stderr.count("\n") == 1
+    assert board.read_bytes() == before
+    good = edit("good")
+    assert good.returncode == 0 and "draft 2 edited at its final gate" in good.stdout, good.stderr
+    assert "edited after this draft was rendered" in series_cli(project, "review", "--draft", "2").stdout
+    assert series_cli(project, "approve", "--draft", "2").returncode == 0
+    shots = Canon(project.canon_dir).storyboard(2)
+    assert shots and shots[0].action == "Edited by hand: the lantern swings"
+    decisions = [(d["gate"], d["episode"], d["action"]) for d in read_jsonl(project.decisions)]
+    assert ("draft", 2, "edit") in decisions

@@ -88,7 +88,7 @@ def test_review_screens_suggest_commands_that_act_on_what_they_show(app: Any, ga
         cmd, params = resolve(app, s)
         assert params["project"] == tmp_path and params.get("draft") is None
     drafted = suggestions(describe(pend, tmp_path, draft=2).plain)
-    assert [s.split()[0] for s in drafted] == ["approve", "reject"]  # no live-gate edit for a draft
+    assert [s.split()[0] for s in drafted] == ["approve", "reject", "edit"]
     for s in drafted:
         cmd, params = resolve(app, s)
         assert params["draft"] == 2 and params["project"] == tmp_path, s
