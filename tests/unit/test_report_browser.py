@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from render_sample import sample_bible, sample_episode, sample_shots
 
 from showrunner.pipelines.project import Project
+from showrunner.pipelines.render_jobs import build_jobs
 from showrunner.pipelines.report import write_report
+from showrunner.tools.preview import draw_panel
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 CHROMIUM = os.environ.get("SHOWRUNNER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -34,9 +37,10 @@ def _night(frames: list[str]) -> dict:
 
 def test_report_html_renders_headings_tables_and_thumbnails_in_chromium(tmp_path: Path) -> None:
     frames = []
-    for i, colour in enumerate(((200, 40, 40), (40, 160, 60))):
-        frames.append(str(tmp_path / f"f{i}.png"))
-        Image.new("RGB", (640, 360), colour).save(frames[-1])
+    for job in build_jobs(sample_bible(), sample_episode(), 2, sample_shots()[:2], width=640, height=360, steps=0,
+                          fps=12):  # real storyboard panels as the thumbnails
+        frames.append(str(tmp_path / f"{job.shot.id}.png"))
+        draw_panel(job).save(frames[-1])
     page_path = write_report(Project.create(tmp_path / "s", premise="p"), _night(frames)).with_suffix(".html")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "report-chromium.png"
