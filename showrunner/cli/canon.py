@@ -105,7 +105,7 @@ def query_cmd(text: Annotated[str, typer.Argument(help="What to look for.")],
     pack = mem.retrieve(episode=episode, scene=scene, characters=character or [], locations=location or [],
                         query=text, budget_tokens=budget, include_drafts=drafts)
     emit(pack.model_dump(mode="json", exclude_none=True), as_json,
-         pack.text.replace("[", "\\[") or "(no canon facts hold at that point)")
+         pack.text or "(no canon facts hold at that point)")
 
 
 def register(app: typer.Typer) -> None:

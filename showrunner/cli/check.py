@@ -22,7 +22,8 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from showrunner.cli.common import JsonOpt, console, emit
+from showrunner.cli.common import JsonOpt, emit, project_path
+from showrunner.cli.output import say, styled
 from showrunner.errors import BadInput
 from showrunner.models import Character, ContinuityIssue, Episode, Fact, Location, Shot
 
@@ -119,7 +120,7 @@ def _table(findings: list[ContinuityIssue]) -> Table:
             f" L{f.line}" if f.line is not None else "")
         colour = {"error": "red", "warning": "yellow"}.get(f.severity, "white")
         canon = f"{f.fact} ({f.established})" if f.fact else ""
-        table.add_row(f"[{colour}]{f.severity}[/]", where, f.code + ("*" if f.source == "semantic" else ""),
+        table.add_row(styled((f.severity, colour)), where, f.code + ("*" if f.source == "semantic" else ""),
                       f.message, canon, f.suggestion)
     return table
 
@@ -130,7 +131,8 @@ def register(app: typer.Typer) -> None:
     @app.command("check")
     def check(
         file: Annotated[Path | None, typer.Argument(help="Canon-format file or episode JSON.")] = None,
-        project: Annotated[Path | None, typer.Option("--project", "-p", help="Series project folder.")] = None,
+        project: Annotated[Path | None, typer.Option("--project", "-p", parser=project_path,
+                                                     help="Series project: a name or a path.")] = None,
         canon: Annotated[Path | None, typer.Option("--canon", help="Canon-format file to check against.")] = None,
         episode: Annotated[int | None, typer.Option("--episode", "-e", help="Episode number.")] = None,
         semantic: Annotated[bool, typer.Option(help="Run the LLM claims pass when a capable LLM is set.")] = True,
@@ -151,9 +153,9 @@ def register(app: typer.Typer) -> None:
                   "errors": sum(f.severity == "error" for f in findings),
                   "warnings": sum(f.severity == "warning" for f in findings)}, True)
         elif findings:
-            console.print(_table(findings))
+            say(_table(findings))
         else:
-            console.print(f"[green]no continuity findings[/] in episode(s) "
-                          f"{', '.join(str(ep.number) for ep, _ in job.episodes)}")
+            say(styled(("no continuity findings", "green"),
+                       f" in episode(s) {', '.join(str(ep.number) for ep, _ in job.episodes)}"))
         if has_errors(findings):
             raise typer.Exit(1)

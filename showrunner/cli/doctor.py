@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +19,8 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel, Field
 
-from showrunner.cli.common import JsonOpt, console, emit, err_console
+from showrunner.cli.common import JsonOpt, emit, project_path
+from showrunner.cli.output import Step, progress, say, styled
 from showrunner.config import Settings, load_settings
 from showrunner.errors import ShowrunnerError
 
@@ -142,9 +144,17 @@ def check_disk(where: Path) -> Check:
                  "" if ok else f"free some space: renders need at least {MIN_FREE_GB:.0f} GB", required=False)
 
 
-def run_checks(settings: Settings, where: Path, quick: bool) -> list[Check]:
-    return [check_llm(settings, quick), check_embedder(settings), check_torch(settings), check_ffmpeg(),
-            check_disk(where)]
+def run_checks(settings: Settings, where: Path, quick: bool, step: Step = lambda text: None) -> list[Check]:
+    """Run every check in order, announcing each through ``step`` before it starts (some take seconds)."""
+    llm = "llm (loads and runs the local model)" if settings.provider_name() == "local" and not quick else "llm"
+    plan: list[tuple[str, Callable[[], Check]]] = [
+        (llm, lambda: check_llm(settings, quick)), ("embedder", lambda: check_embedder(settings)),
+        ("torch", lambda: check_torch(settings)), ("ffmpeg", check_ffmpeg), ("disk", lambda: check_disk(where))]
+    out = []
+    for i, (name, run) in enumerate(plan, 1):
+        step(f"checking {name} ({i}/{len(plan)})")
+        out.append(run())
+    return out
 
 
 def register(app: typer.Typer) -> None:
@@ -152,7 +162,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def doctor(
-        project: Annotated[Path, typer.Option("--project", "-p", help="Series project folder (for settings).",
+        project: Annotated[Path, typer.Option("--project", "-p", parser=project_path,
+                                              help="Series project, a name or a path (for settings).",
                                               envvar="SHOWRUNNER_PROJECT")] = Path("."),
         quick: Annotated[bool, typer.Option("--quick", help="Do not load the local model.")] = False,
         as_json: JsonOpt = False,
@@ -161,7 +172,8 @@ def register(app: typer.Typer) -> None:
         where = project if project.is_dir() else Path.cwd()
         settings = load_settings(project if project.is_dir() else None)
         start = time.perf_counter()
-        checks = run_checks(settings, where.resolve(), quick)
+        with progress("doctor", quiet=as_json) as step:
+            checks = run_checks(settings, where.resolve(), quick, step)
         failed = [c for c in checks if c.required and not c.ok]
         report = {"ok": not failed, "provider": settings.provider_name(),
                   "model": _model_name(settings),
@@ -170,11 +182,11 @@ def register(app: typer.Typer) -> None:
             emit(report, True)
         else:
             for c in checks:
-                mark = "[green]ok[/]" if c.ok else ("[red]FAIL[/]" if c.required else "[yellow]warn[/]")
-                console.print(f"{mark:>16} {c.name:<9} {c.detail}", highlight=False)
+                mark, colour = ("ok", "green") if c.ok else ("FAIL", "red") if c.required else ("warn", "yellow")
+                say(styled((f"{mark:>4}", colour), f" {c.name:<9} {c.detail}"))
         for c in checks:
             if not c.ok and c.fix:
-                err_console.print(f"fix ({c.name}): {c.fix}", highlight=False)
+                say(f"fix ({c.name}): {c.fix}", err=True)
         if failed:
             raise typer.Exit(1)
 

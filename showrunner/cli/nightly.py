@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from showrunner.cli import output
 from showrunner.cli.common import JsonOpt, ProjectOpt, emit
 from showrunner.config import load_settings
 from showrunner.errors import BadInput, ProjectError
@@ -42,7 +43,10 @@ def nightly(
         raise BadInput("--max-gpu-minutes must be zero or more")
     proj = Project.open(project)
     budgets = Budgets.make(max_tokens=max_tokens, max_gpu_minutes=max_gpu_minutes, until=until)
-    night = run_night(proj, load_settings(proj.root), episodes=episodes, budgets=budgets)
+    with output.progress("nightly", quiet=as_json) as step:
+        night = run_night(proj, load_settings(proj.root), episodes=episodes, budgets=budgets,
+                          progress=lambda event, data: step(f"episode {data.get('episode', '?')}: "
+                                                            f"{data.get('prompt', event)}"))
     emit(night, as_json, f"{night['message']}\nreport: {night.get('report')}")
     if night["exit_code"]:
         raise typer.Exit(night["exit_code"])
@@ -53,15 +57,14 @@ def report(
     open_: Annotated[bool, typer.Option("--open", help="Open the HTML report in a browser.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Rebuild and show the report of the last night."""
-    from showrunner.pipelines.nightly import last_night
-    from showrunner.pipelines.report import write_report
+    """Rebuild the report of the last night from the current review queue, and show it."""
+    from showrunner.pipelines.nightly import current_night, refresh_report
 
     proj = Project.open(project)
-    night = last_night(proj)
-    if night is None:
+    path = refresh_report(proj)
+    if path is None:
         raise ProjectError("no night has run yet; run 'showrunner nightly' first")
-    path = write_report(proj, night)
+    night = current_night(proj)
     if open_:
         webbrowser.open(path.with_suffix(".html").as_uri())
     if as_json:

@@ -6,12 +6,12 @@ only by the diffusers backends, so ``render --preset preview`` and ``verify`` ne
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from showrunner.cli import output
 from showrunner.cli.common import JsonOpt, PresetOpt, ProjectOpt, emit
 
 shot_app = typer.Typer(help="Work on single shots of an approved storyboard.", no_args_is_help=True)
@@ -38,12 +38,9 @@ def render_cmd(
     proj = Project.open(project)
     settings = load_settings(proj.root, preset=preset)
 
-    def progress(event: dict[str, Any]) -> None:
-        if not as_json:
-            print(f"  {event['stage']} {event['shot']}: {event['status']}", file=sys.stderr)
-
-    with proj.lock("render"):
-        report = render_episode(proj, settings, episode, shot_id=shot, force=force, progress=progress,
+    with proj.lock("render"), output.progress(f"render episode {episode}", quiet=as_json) as step:
+        report = render_episode(proj, settings, episode, shot_id=shot, force=force,
+                                progress=lambda e: step(f"{e['stage']} {e['shot']}: {e['status']}"),
                                 aspect=aspect, burn_subtitles=burn_subs)
     lines = [f"episode {episode}: {report.rendered} rendered, {report.reused} reused"
              + (f", {report.human} human" if report.human else "")

@@ -8,10 +8,7 @@ stderr (stdout stays clean for ``--json``).
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
-from showrunner.cli.common import JsonOpt, ProjectOpt, emit, err_console
+from showrunner.cli import output
+from showrunner.cli.common import JsonOpt, ProjectOpt, emit, project_path, projects_home
 from showrunner.errors import BadInput, ProjectError
 
 WAITING_FOR = {"bible": "the showrunner (series bible)", "script": "the story editor (script)",
@@ -28,29 +26,28 @@ WAITING_FOR = {"bible": "the showrunner (series bible)", "script": "the story ed
 
 @contextmanager
 def _spinner(as_json: bool, label: str) -> Iterator[Callable[[str, dict[str, Any]], None]]:
-    if as_json or not err_console.is_terminal:
-        yield lambda event, data: None
-        return
-    with err_console.status(label) as status:
-        def progress(event: str, data: dict[str, Any]) -> None:
+    """The graph's progress events as :func:`showrunner.cli.output.progress` steps."""
+    with output.progress(label, quiet=as_json) as step:
+        def report(event: str, data: dict[str, Any]) -> None:
             where = f"episode {data['episode']}" if data.get("episode") else "series"
-            status.update(f"{label} — {where}: {data.get('prompt', event)}")
-        yield progress
+            step(f"{where}: {data.get('prompt', event)}")
+        yield report
 
 
 def _say(result: dict[str, Any], project: Path, as_json: bool) -> None:
+    """What a run left: the gate it waits at (and who must act) or the finished cuts; the project's path last."""
     pend = result.get("pending")
     if pend:
-        msg = (f"waiting at gate [bold]{pend['gate']}[/] (episode {pend['episode']}) for "
+        msg = (f"waiting at gate {pend['gate']} (episode {pend['episode']}) for "
                f"{WAITING_FOR.get(pend['gate'], 'a person')}: run 'showrunner review -p {project}', then "
                "approve, reject --notes or edit")
     else:
-        msg = f"{result['status']}: episodes in canon: {result['completed'] or 'none'} ({project})"
+        msg = f"{result['status']}: episodes in canon: {result['completed'] or 'none'}"
         cuts = sorted(project.glob("renders/ep-*/ep-*.mp4"))
         if cuts:
             msg += "\ncuts: " + ", ".join(str(c) for c in cuts)
         msg += f"\nread it: {project / 'canon'} (bible, characters, episodes, storyboards)"
-    emit({"project": str(project), **result}, as_json, msg)
+    emit({"project": str(project), **result}, as_json, f"{msg}\nproject: {project}")
 
 
 def _read_premise(premise: str | None, premise_file: Path | None) -> str:
@@ -74,7 +71,10 @@ def _read_premise(premise: str | None, premise_file: Path | None) -> str:
 
 def new(premise: Annotated[str | None, typer.Argument(help="The series premise, one or more sentences.")] = None,
         episodes: Annotated[int, typer.Option("--episodes", "-n", help="Number of episodes (1-200).")] = 3,
-        project: Annotated[Path | None, typer.Option("--project", "-p", help="Folder to create.")] = None,
+        project: Annotated[Path | None, typer.Option(
+            "--project", "-p", parser=project_path,
+            help="Project to create: a name (in $SHOWRUNNER_HOME, default ~/showrunner) or a path (./x, /abs/x). "
+                 "Default: a name made from the premise.")] = None,
         auto_approve: Annotated[str | None, typer.Option(
             "--auto-approve", help="Gates that pass without a person: all, none, or e.g. script,storyboard.")] = None,
         premise_file: Annotated[Path | None, typer.Option("--premise-file", help="Read the premise from a file.")]
@@ -86,7 +86,7 @@ def new(premise: Annotated[str | None, typer.Argument(help="The series premise, 
     text = check_premise(_read_premise(premise, premise_file))
     check_episodes(episodes)
     gates = parse_gates(auto_approve)
-    root = project or Path(slugify(text[:60], fallback="series"))
+    root = project or projects_home() / slugify(text[:60], fallback="series")
     with _spinner(as_json, "drafting") as progress:
         proj, result = new_series(root, text, episodes, auto_approve=gates, progress=progress)
     _say(result, proj.root, as_json)
@@ -125,9 +125,14 @@ def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
             "pending": None if not pend else {"gate": pend["gate"], "episode": pend["episode"],
                                               "waiting_for": WAITING_FOR.get(pend["gate"], "a person")},
             "per_episode": {str(k): v for k, v in sorted(rows.items())}, **_night_view(project)}
+    where = shlex.quote(data["project"])
+    data["next"] = (f"showrunner review -p {where}" if pend else f"showrunner resume -p {where}"
+                    if out["status"] == "stopped" else None)
     lines = [f"{data['status']}: {len(out['completed'])}/{meta.get('episodes')} episodes approved"]
     if pend:
         lines.append(f"waiting at gate {pend['gate']} (episode {pend['episode']}) for {WAITING_FOR[pend['gate']]}")
+    if data["next"]:
+        lines.append(f"next: {data['next']}")
     for k, v in sorted(rows.items()):
         wall = "" if v.get("wall_seconds") is None else f", wall {v['wall_seconds']} s"
         label = "bible" if k == 0 else f"episode {k}"
@@ -143,9 +148,9 @@ def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
 
 def _night_view(root: Path) -> dict[str, Any]:
     """The nightly review queue and the latest morning report, which status points to."""
-    from showrunner.pipelines.nightly import load_queue
     from showrunner.pipelines.project import Project
     from showrunner.pipelines.report import latest_report
+    from showrunner.pipelines.review_queue import load_queue
 
     proj = Project.open(root)
     queue = load_queue(proj)
@@ -156,13 +161,16 @@ def _night_view(root: Path) -> dict[str, Any]:
 
 
 def _pending(root: Path) -> dict[str, Any]:
+    """The live gate's payload, with any nightly draft of the same episode shown as a proposal."""
     from showrunner.pipelines.project import Project
+    from showrunner.pipelines.review_queue import proposals
     from showrunner.pipelines.series import pending
 
-    pend = pending(Project.open(root))
+    proj = Project.open(root)
+    pend = pending(proj)
     if pend is None:
         raise ProjectError("nothing is waiting for review; see 'showrunner status'")
-    return pend
+    return {**pend, "proposals": proposals(proj, pend["episode"])} if pend["episode"] else pend
 
 
 DraftOpt = Annotated[int | None, typer.Option("--draft", help="Act on nightly draft N from the review queue.")]
@@ -170,8 +178,8 @@ DraftOpt = Annotated[int | None, typer.Option("--draft", help="Act on nightly dr
 
 def _draft_payload(root: Path, n: int) -> dict[str, Any]:
     """What nightly draft ``n`` left at its gate, in the same shape as a live gate's payload."""
-    from showrunner.pipelines.nightly import load_queue
     from showrunner.pipelines.project import Project
+    from showrunner.pipelines.review_queue import load_queue
 
     proj = Project.open(root)
     entry = load_queue(proj).get(str(n))
@@ -189,26 +197,29 @@ def review(project: ProjectOpt = Path("."), draft: DraftOpt = None, as_json: Jso
     from showrunner.cli.series_view import describe
 
     pend = _draft_payload(project, draft) if draft is not None else _pending(project)
-    text = describe(pend)
-    if draft is not None:
-        text = text.replace("approve: showrunner approve", f"approve: showrunner approve --draft {draft}").replace(
-            "reject: showrunner reject", f"reject: showrunner reject --draft {draft}")
-        text = f"nightly draft {draft} ({pend['draft']['status']})\n{text}"
-    emit(pend, as_json, text)
+    emit(pend, as_json, describe(pend, project.resolve(), draft))
 
 
 def _decide_draft(project: Path, n: int, action: str, notes: str, as_json: bool) -> None:
     from showrunner.config import load_settings
-    from showrunner.pipelines.nightly import approve_draft, reject_draft
+    from showrunner.pipelines.nightly import refresh_report
     from showrunner.pipelines.project import Project
+    from showrunner.pipelines.review_queue import approve_draft, reject_draft
 
     proj = Project.open(project)
     if action == "approve":
-        approve_draft(proj, n, load_settings(proj.root))
-        emit({"approved": n}, as_json, f"draft {n} committed to the canon")
+        done = approve_draft(proj, n, load_settings(proj.root))
+        refresh_report(proj)  # the morning report on disk never lists a decided draft as waiting
+        msg = f"draft {n} committed to the canon"
+        if done["superseded"]:
+            sup = done["superseded"]
+            held = "in-progress work" if sup["gate"] == "in-progress" else f"{sup['gate']} gate"
+            msg += f"\nit replaced the live run's {held} of episode {n}; that work is kept in {sup['kept']}"
+        emit(done, as_json, f"{msg}\nnext: {done['next']}")
         return
     with proj.lock("reject draft"):
         stale = reject_draft(proj, n, notes)
+    refresh_report(proj)
     emit({"rejected": n, "stale": stale}, as_json,
          f"draft {n} rejected; stale: {', '.join(map(str, stale)) or 'none'}; the next nightly redrafts them")
 
@@ -244,29 +255,27 @@ def reject(notes: Annotated[str, typer.Option("--notes", help="What must change 
     _decide(project, {"action": "reject", "notes": notes}, as_json)
 
 
-def edit(project: ProjectOpt = Path("."), notes: NotesOpt = "", as_json: JsonOpt = False) -> None:
-    """Open the pending artifact as JSON in $EDITOR; a valid edit replaces it and the series continues."""
-    pend = _pending(project)
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-    if not editor:
-        raise BadInput("set $EDITOR (e.g. EDITOR=nano) to edit the artifact")
-    fd, tmp = tempfile.mkstemp(prefix=f"showrunner-{pend['gate']}-", suffix=".json")
-    path = Path(tmp)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(pend["artifact"], f, indent=2, ensure_ascii=False)
-        if subprocess.call([*shlex.split(editor), str(path)]) != 0:
-            raise BadInput("the editor exited with an error; nothing changed")
-        try:
-            edited = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadInput(f"the edited file is not valid JSON ({exc}); nothing changed") from exc
-    finally:
-        path.unlink(missing_ok=True)
+def edit(project: ProjectOpt = Path("."), notes: NotesOpt = "", draft: DraftOpt = None,
+         as_json: JsonOpt = False) -> None:
+    """Open the pending artifact (or nightly draft N's) as JSON in $EDITOR; a valid edit replaces it."""
+    from showrunner.cli.editor import edit_json
+
+    pend = _draft_payload(project, draft) if draft is not None else _pending(project)
+    edited = edit_json(pend["artifact"], pend["gate"])
     if edited == pend["artifact"]:
         emit({"changed": False}, as_json, "no changes; nothing to do (use 'showrunner approve' to accept)")
-        return
-    _decide(project, {"action": "edit", "notes": notes, "artifact": edited}, as_json)
+    elif draft is not None:
+        from showrunner.pipelines.nightly import refresh_report
+        from showrunner.pipelines.project import Project
+        from showrunner.pipelines.review_queue import edit_draft
+
+        proj = Project.open(project)
+        done = edit_draft(proj, draft, edited, notes)
+        refresh_report(proj)
+        emit(done, as_json, f"draft {draft} edited at its {done['gate']} gate; approve it with "
+                            f"'showrunner approve --draft {draft} -p {shlex.quote(str(proj.root))}'")
+    else:
+        _decide(project, {"action": "edit", "notes": notes, "artifact": edited}, as_json)
 
 
 def resume(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:

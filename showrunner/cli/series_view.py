@@ -1,68 +1,93 @@
-"""Readable text for the artifact waiting at a gate (``showrunner review`` without ``--json``)."""
+"""Readable text for the artifact waiting at a gate (``showrunner review`` without ``--json``).
+
+Every string from a user or a model is printed literally (see :mod:`showrunner.cli.output`); only the
+headings are styled, through :class:`rich.text.Text`. :func:`next_steps` is the one place that says which
+commands answer a gate, live or nightly draft, so a screen only ever suggests commands that exist and act
+on the thing it shows.
+"""
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
+from rich.text import Text
+
+from showrunner.cli.output import lines, styled
+
+BOLD = "bold"
 
 
-def _bible(a: dict[str, Any]) -> list[str]:
-    out = [f"[bold]{escape(a['title'])}[/] — {escape(a.get('logline', ''))}",
-           f"genre: {escape(a.get('genre', ''))}; tone: {escape(a.get('tone', ''))}",
-           f"style: {escape(a.get('style_guide', ''))}", "world rules:"]
-    out += [f"  - {escape(r)}" for r in a.get("world_rules", [])]
+def _bible(a: dict[str, Any]) -> list[str | Text]:
+    out: list[str | Text] = [styled((a["title"], BOLD), f" — {a.get('logline', '')}"),
+                             f"genre: {a.get('genre', '')}; tone: {a.get('tone', '')}",
+                             f"style: {a.get('style_guide', '')}", "world rules:"]
+    out += [f"  - {r}" for r in a.get("world_rules", [])]
     out.append("characters:")
     for c in a.get("characters", []):
         look = ", ".join(v for v in (c["look"].get("hair"), c["look"].get("eyes"), c["look"].get("build")) if v)
-        out.append(f"  {escape(c['name'])} ({escape(c.get('role', ''))}): {escape(look)}; "
-                   f"wears {escape(c['state'].get('outfit', ''))}")
-    out.append("locations: " + "; ".join(escape(x["name"]) for x in a.get("locations", [])))
+        out.append(f"  {c['name']} ({c.get('role', '')}): {look}; wears {c['state'].get('outfit', '')}")
+    out.append("locations: " + "; ".join(x["name"] for x in a.get("locations", [])))
     out.append("episodes:")
-    out += [f"  {e['number']}. {escape(e['title'])}: {escape(e['logline'])}" for e in a.get("episodes", [])]
+    out += [f"  {e['number']}. {e['title']}: {e['logline']}" for e in a.get("episodes", [])]
     return out
 
 
-def _script(a: dict[str, Any], pend: dict[str, Any]) -> list[str]:
-    out = [f"[bold]Episode {a['number']}: {escape(a['title'])}[/] — {escape(a.get('logline', ''))}"]
-    out += [f"  beat: {escape(b)}" for b in a.get("beats", [])]
+def _script(a: dict[str, Any], pend: dict[str, Any]) -> list[str | Text]:
+    out: list[str | Text] = [styled((f"Episode {a['number']}: {a['title']}", BOLD), f" — {a.get('logline', '')}")]
+    out += [f"  beat: {b}" for b in a.get("beats", [])]
     for s in a.get("scenes", []):
-        out.append(f"[bold]Scene {s['number']}[/] @ {escape(s['location'])} ({s.get('time_of_day') or 'day'}) "
-                   f"[{', '.join(escape(c) for c in s.get('characters', []))}]")
-        out.append(f"  {escape(s.get('summary', ''))}")
-        out += [f"    {escape(d['speaker'])}: {escape(d['text'])}" for d in s.get("dialogue", [])]
+        out.append(styled((f"Scene {s['number']}", BOLD), f" @ {s['location']} ({s.get('time_of_day') or 'day'}) "
+                          f"[{', '.join(s.get('characters', []))}]"))
+        out.append(f"  {s.get('summary', '')}")
+        out += [f"    {d['speaker']}: {d['text']}" for d in s.get("dialogue", [])]
     crit = pend.get("critique")
     if crit:
         scores = ", ".join(f"{k} {v}" for k, v in crit["scores"].items())
         out.append(f"critic: {crit['verdict']} ({scores})")
-        out += [f"  note: {escape(n)}" for n in crit.get("notes", [])]
+        out += [f"  note: {n}" for n in crit.get("notes", [])]
     for i in pend.get("continuity") or []:
-        out.append(f"continuity [{i['severity']}] scene {i.get('scene')}: {escape(i['message'])}")
+        out.append(f"continuity [{i['severity']}] scene {i.get('scene')}: {i['message']}")
     return out
 
 
-def _storyboard(a: dict[str, Any], pend: dict[str, Any]) -> list[str]:
-    out = [f"[bold]Storyboard, episode {a['episode']}[/]: {len(a.get('shots', []))} shots"]
+def _storyboard(a: dict[str, Any], pend: dict[str, Any]) -> list[str | Text]:
+    out: list[str | Text] = [styled((f"Storyboard, episode {a['episode']}", BOLD),
+                                    f": {len(a.get('shots', []))} shots")]
     for s in a.get("shots", []):
         out.append(f"  {s['id']} {s['framing']}/{s['camera_move']} {s['duration']}s "
-                   f"[{', '.join(s.get('characters', []))}] {escape(s.get('action', ''))}")
-        out.append(f"      prompt: {escape(s.get('visual_prompt', ''))[:240]}")
+                   f"[{', '.join(s.get('characters', []))}] {s.get('action', '')}")
+        out.append(f"      prompt: {s.get('visual_prompt', '')[:240]}")
     render = pend.get("render") or {}
     if render.get("outputs"):
-        out += [f"render {kind}: {escape(path)}" for kind, path in render["outputs"].items()]
+        out += [f"render {kind}: {path}" for kind, path in render["outputs"].items()]
     elif render:
-        out.append(f"render: {escape(str(render.get('reason', 'nothing rendered')))}")
+        out.append(f"render: {render.get('reason', 'nothing rendered')}")
     return out
 
 
-def describe(pend: dict[str, Any]) -> str:
-    """The pending gate and its artifact as rich-markup text."""
+def next_steps(project: Path | None = None, draft: int | None = None) -> str:
+    """The commands that answer what ``review`` shows: the live gate, or nightly draft ``draft``."""
+    where = f" -p {shlex.quote(str(project))}" if project is not None else ""
+    if draft is None:
+        return (f"approve: showrunner approve{where} | reject: showrunner reject{where} --notes '...' | "
+                f"edit: showrunner edit{where}")
+    return (f"approve: showrunner approve --draft {draft}{where} | reject (the next nightly redrafts it with "
+            f"your notes): showrunner reject --draft {draft}{where} --notes '...' | "
+            f"edit: showrunner edit --draft {draft}{where}")
+
+
+def describe(pend: dict[str, Any], project: Path | None = None, draft: int | None = None) -> Text:
+    """The pending gate (or nightly draft ``draft``) and its artifact, with the commands that answer it."""
     gate, art = pend["gate"], pend["artifact"]
-    head = f"gate [bold]{gate}[/], episode {pend['episode']}, round {pend.get('round', 0)}"
+    head: list[str | Text] = []
+    if draft is not None:
+        head.append(styled((f"nightly draft {draft}", BOLD), f" ({(pend.get('draft') or {}).get('status')})"))
+    head.append(styled("gate ", (gate, BOLD), f", episode {pend['episode']}, round {pend.get('round', 0)}"))
     if pend.get("error"):
-        head += f"\n[red]last decision refused: {escape(pend['error'])}[/]"
+        head.append(styled((f"last decision refused: {pend['error']}", "red")))
     body = _bible(art) if gate == "bible" else _script(art, pend) if gate == "script" else _storyboard(art, pend)
-    body += [f"reference sheet {escape(cid)}: {escape(path)}" for cid, path in
-             (pend.get("reference_sheets") or {}).items()]
-    tail = "approve: showrunner approve | reject: showrunner reject --notes '...' | edit: showrunner edit"
-    return "\n".join([head, *body, tail])
+    body += [f"reference sheet {cid}: {path}" for cid, path in (pend.get("reference_sheets") or {}).items()]
+    tail: list[str | Text] = [f"proposal: {p}" for p in pend.get("proposals") or []]
+    return lines([*head, *body, *tail, next_steps(project, draft)])

@@ -49,19 +49,27 @@ class CutItem:
 
 @dataclass(frozen=True)
 class Cue:
+    """One subtitle: its time span, its text, and the pixels at the bottom of the frame it must keep clear."""
+
     start: float
     end: float
     text: str
+    clear: int = 0
 
 
-def cues_for(shots: list[Shot]) -> list[Cue]:
-    """One cue per dialogue line; a shot's lines share its duration equally."""
+def cues_for(shots: list[Shot], clear: dict[str, int] | None = None) -> list[Cue]:
+    """One cue per dialogue line; a shot's lines share its duration equally.
+
+    ``clear`` maps a shot id to the height of the band at the bottom of its frame that burned-in subtitles
+    must stay above (a storyboard panel's caption band).
+    """
     out, t = [], 0.0
     for shot in shots:
         lines = shot.dialogue
         for i, line in enumerate(lines):
             span = shot.duration / len(lines)
-            out.append(Cue(t + i * span, t + (i + 1) * span, f"{line.speaker.upper()}: {line.text}"))
+            out.append(Cue(t + i * span, t + (i + 1) * span, f"{line.speaker.upper()}: {line.text}",
+                           (clear or {}).get(shot.id or "", 0)))
         t += shot.duration
     return out
 
@@ -130,20 +138,44 @@ def encode_video(items: list[CutItem], fps: int, size: tuple[int, int], cues: li
         return path.read_bytes()
 
 
-def burn_subtitles(mp4: bytes, srt: str) -> bytes:
-    """Burn ``srt`` into the picture with libass (imageio-ffmpeg's ffmpeg), keeping the soft track too."""
+def burn_font_size(size: tuple[int, int]) -> int:
+    """Burned-in subtitle size in pixels: readable on the short side of the frame, portrait or landscape."""
+    return max(12, min(size) // 18)
+
+
+def _ass_time(sec: float) -> str:
+    cs = int(round(sec * 100))
+    return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
+
+
+def ass_text(cues: list[Cue], size: tuple[int, int]) -> str:
+    """An ASS script in frame pixels: each cue bottom-centred just above the band it must keep clear."""
+    w, h = size
+    fs = burn_font_size(size)
+    head = ASS_HEADER.format(w=w, h=h, fs=fs).replace("[V4+ Styles]", "WrapStyle: 0\n\n[V4+ Styles]")
+    events = []
+    for c in cues:
+        text = c.text.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}").replace("\n", "\\N")
+        margin = c.clear + max(6, fs // 2)
+        events.append(f"Dialogue: 0,{_ass_time(c.start)},{_ass_time(c.end)},Default,,0,0,{margin},,{text}")
+    return head + "\n".join(events) + "\n"
+
+
+def burn_subtitles(mp4: bytes, cues: list[Cue], size: tuple[int, int]) -> bytes:
+    """Burn ``cues`` into the picture with libass (imageio-ffmpeg's ffmpeg), keeping the soft track too.
+
+    Each cue sits above the band its frame keeps clear (``Cue.clear``), so it never covers a caption.
+    """
     import imageio_ffmpeg
 
     ff = imageio_ffmpeg.get_ffmpeg_exe()
     with tempfile.TemporaryDirectory() as tmp:
-        src, subs, dst = Path(tmp) / "in.mp4", Path(tmp) / "subs.srt", Path(tmp) / "out.mp4"
+        src, subs, dst = Path(tmp) / "in.mp4", Path(tmp) / "subs.ass", Path(tmp) / "out.mp4"
         src.write_bytes(mp4)
-        subs.write_text(srt, encoding="utf-8")
-        style = "FontName=DejaVu Sans,FontSize=18" if d.FONT_DIR.is_dir() else "FontSize=18"
-        cmd = [ff, "-y", "-loglevel", "error", "-i", str(src), "-i", str(subs),
-               "-vf", f"subtitles={subs}:force_style='{style}'", "-map", "0:v", "-map", "1:s",
-               "-c:v", "libx264", "-crf", "20", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-               "-c:s", "mov_text", "-movflags", "+faststart", str(dst)]
+        subs.write_text(ass_text(cues, size), encoding="utf-8")
+        cmd = [ff, "-y", "-loglevel", "error", "-i", str(src), "-vf", f"subtitles={subs}", "-map", "0:v",
+               "-map", "0:s?", "-c:v", "libx264", "-crf", "20", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+               "-c:s", "copy", "-movflags", "+faststart", str(dst)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise ServiceError(f"ffmpeg could not burn subtitles: {proc.stderr.strip()[-200:]}")

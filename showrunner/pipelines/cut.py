@@ -26,7 +26,7 @@ from showrunner.tools.base import RenderJob
 if TYPE_CHECKING:
     from showrunner.pipelines.render import ShotRecord
 
-CUT_VERSION = "cut-1"
+CUT_VERSION = "cut-2"  # 2: burned subtitles kept above the panel caption band
 
 
 def episode_dir(project: Project, n: int, *, draft: bool = False) -> Path:
@@ -79,11 +79,11 @@ def build_cut(project: Project, bible: Bible, n: int, title: str, jobs: list[Ren
                              frames=asm.decode_frames(Path(clips[j.shot.id]).read_bytes()) if j.shot.id in clips
                              else []) for j in jobs]
     size = (jobs[0].width, jobs[0].height)
-    cues = asm.cues_for([j.shot for j in jobs])
+    cues = asm.cues_for([j.shot for j in jobs], _caption_bands(jobs, records, identity))
     srt = asm.srt_text(cues)
     mp4 = asm.encode_video(cut_items, fps, size, cues)
     if burn:
-        mp4 = asm.burn_subtitles(mp4, srt)
+        mp4 = asm.burn_subtitles(mp4, cues, size)
     human = any(r.status == "human" for r in records.values())
     source = "compositeWithTrainedAlgorithmicMedia" if human else "trainedAlgorithmicMedia"
     shots_meta = [_clip_meta(j, records[j.shot.id], clips, identity) for j in jobs]
@@ -108,6 +108,15 @@ def build_cut(project: Project, bible: Bible, n: int, title: str, jobs: list[Ren
                                   "clip": clips.get(j.shot.id), "status": records[j.shot.id].status} for j in jobs}
     write_state(project, n, state, draft=draft)
     return out, True
+
+
+def _caption_bands(jobs: list[RenderJob], records: dict[str, ShotRecord], identity: dict[str, Any]) -> dict[str, int]:
+    """Per shot, the caption band at the bottom of its frame (storyboard panels only) that subtitles avoid."""
+    if identity.get("backend") != "preview":
+        return {}
+    from showrunner.tools.caption import clear_bottom
+
+    return {j.shot.id or "": clear_bottom(j) for j in jobs if records[j.shot.id].status != "human"}
 
 
 def _clip_meta(job: RenderJob, rec: ShotRecord, clips: dict[str, str], identity: dict[str, Any]) -> dict[str, Any]:

@@ -2,9 +2,8 @@
 
 A night holds the project lock, drafts each planned episode on its own graph thread in ``draft`` mode
 (gates never wait, artifacts go to ``drafts/ep-NNN/``, facts to the memory's ``draft`` space, canon is
-never written) and writes the morning report. The review queue ``drafts/queue.json`` says, per episode,
-``drafting`` (partly done: the next night resumes its thread), ``waiting`` (at its gate), ``rejected``
-(redraft with the notes), ``stale`` (an earlier draft it builds on was rejected) or ``approved``.
+never written) and writes the morning report. The review queue ``drafts/queue.json`` and the rule between
+drafts and the live run live in :mod:`showrunner.pipelines.review_queue`.
 
 Plan: the K lowest episodes after the last approved one that are not ``waiting`` or ``approved``. A
 draft builds provisionally on the waiting drafts before it (``provisional_on``). Budgets (tokens of this
@@ -20,22 +19,30 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from showrunner.config import Settings, load_settings
-from showrunner.errors import BadInput, ProjectError, ShowrunnerError
-from showrunner.io import append_jsonl, atomic_write, read_jsonl
+from showrunner.context import Progress, quiet
+from showrunner.errors import ShowrunnerError
+from showrunner.io import append_jsonl, read_jsonl
 from showrunner.memory.canon import Canon
 from showrunner.models import Fact
 from showrunner.pipelines import nightly_graph as drafting
-from showrunner.pipelines import series
 from showrunner.pipelines.estimate import estimate
 from showrunner.pipelines.ledger import Ledger, Totals, project_ledger
 from showrunner.pipelines.project import Project
 from showrunner.pipelines.report import summarize_draft, write_report
+from showrunner.pipelines.review_queue import (
+    APPROVED,
+    DRAFTING,
+    WAITING,
+    approve_draft,
+    load_queue,
+    reject_draft,
+    save_queue,
+)
 from showrunner.pipelines.schedule import parse_hhmm
-
-WAITING, DRAFTING, REJECTED, STALE, APPROVED = "waiting", "drafting", "rejected", "stale", "approved"
 
 
 @dataclass(frozen=True)
@@ -68,75 +75,6 @@ class Budgets:
         return None
 
 
-# ---- the review queue
-def load_queue(project: Project) -> dict[str, dict[str, Any]]:
-    path = project.drafts_dir / "queue.json"
-    if not path.is_file():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {str(k): v for k, v in data.get("episodes", {}).items()}
-
-
-def save_queue(project: Project, queue: dict[str, dict[str, Any]]) -> None:
-    ordered = {k: queue[k] for k in sorted(queue, key=int)}
-    atomic_write(project.drafts_dir / "queue.json", json.dumps({"episodes": ordered}, indent=2) + "\n")
-
-
-def reject_draft(project: Project, episode: int, notes: str) -> list[int]:
-    """Reject draft ``episode`` with notes; every later draft becomes stale. Returns the stale ones."""
-    if not notes.strip():
-        raise BadInput("reject needs --notes saying what to change")
-    queue = load_queue(project)
-    entry = queue.get(str(episode))
-    if entry is None or entry["status"] == APPROVED:
-        raise ProjectError(f"episode {episode} has no draft to reject; see 'showrunner report'")
-    entry.update(status=REJECTED, notes=[*entry.get("notes", []), " ".join(notes.split())])
-    append_jsonl(project.decisions, {"time": time.time(), "gate": "draft", "episode": episode,
-                                     "action": "reject", "notes": " ".join(notes.split())})
-    stale = []
-    for key, later in queue.items():
-        if int(key) > episode and later["status"] in (WAITING, DRAFTING):
-            later.update(status=STALE, stale_because=episode)
-            stale.append(int(key))
-    save_queue(project, queue)
-    return stale
-
-
-def approve_draft(project: Project, episode: int, settings: Settings | None = None) -> None:
-    """Commit finished draft ``episode`` (and only it) to the canon and memory; drafts are approved in order."""
-    from showrunner.memory import open_memory
-    from showrunner.models import Episode, Shot
-
-    queue = load_queue(project)
-    entry = queue.get(str(episode))
-    if entry is None or entry["status"] != WAITING:
-        raise ProjectError(f"episode {episode} has no draft waiting for approval; see 'showrunner report'")
-    canon = Canon(project.canon_dir)
-    nxt = max(canon.episode_numbers(), default=0) + 1
-    if episode != nxt:
-        raise ProjectError(f"approve episode {nxt} first; drafts are approved in order")
-    folder = project.drafts_dir / f"ep-{episode:03d}"
-    if not (folder / "facts.json").is_file():
-        raise ProjectError(f"draft {episode} stopped at the {entry.get('gate')} gate; review it with the series "
-                           "commands instead")
-    script = Episode.model_validate_json((folder / "episode.json").read_text(encoding="utf-8"))
-    board = json.loads((folder / "storyboard.json").read_text(encoding="utf-8"))
-    facts = [Fact.model_validate(f) for f in json.loads((folder / "facts.json").read_text(encoding="utf-8"))]
-    with project.lock("approve draft"):
-        canon.save_episode(script)
-        canon.save_storyboard(episode, [Shot.model_validate(s) for s in board.get("shots", [])])
-        canon.add_facts(facts)
-        open_memory(project, settings or load_settings(project.root)).add_facts(facts, space="canon")
-        entry["status"] = APPROVED
-        for later in queue.values():
-            later["provisional_on"] = [m for m in later.get("provisional_on", []) if m != episode]
-        save_queue(project, queue)
-        append_jsonl(project.decisions, {"time": time.time(), "gate": "draft", "episode": episode,
-                                         "action": "approve", "notes": ""})
-        # the interactive series thread must not redo (or re-commit) what is now canon
-        series.fast_forward(project, settings or load_settings(project.root), episode)
-
-
 def plan(project: Project, queue: dict[str, dict[str, Any]], k: int) -> list[int]:
     canon = Canon(project.canon_dir)
     last = max(canon.episode_numbers(), default=0)
@@ -151,16 +89,46 @@ def last_night(project: Project) -> dict[str, Any] | None:
     return records[-1] if records else None
 
 
+def current_night(project: Project, settings: Settings | None = None) -> dict[str, Any] | None:
+    """The last night as it stands now: its record, with each episode re-read from the current queue.
+
+    What happened that night (spend, errors, stop) stays as recorded; what each draft is now (approved,
+    rejected, stale, still waiting) comes from ``drafts/queue.json``, so a report after ``approve --draft
+    2`` no longer lists draft 2 as awaiting approval.
+    """
+    night = last_night(project)
+    if night is None:
+        return None
+    ledger = project_ledger(project.root, (settings or load_settings(project.root)).prices)
+    return {**night, "episodes": _summaries(project, ledger, str(night.get("night")))}
+
+
+def refresh_report(project: Project, settings: Settings | None = None) -> Path | None:
+    """Rewrite the last night's report from the queue as it is now (after every decision on a draft)."""
+    night = current_night(project, settings)
+    return None if night is None else write_report(project, night)
+
+
+def _summaries(project: Project, ledger: Ledger, night_id: str) -> list[dict[str, Any]]:
+    """One summary per draft the night ``night_id`` worked on, from the queue and draft files as they are."""
+    return [summarize_draft(project, int(n), e, ledger, night_id)
+            for n, e in sorted(load_queue(project).items(), key=lambda kv: int(kv[0])) if e.get("night") == night_id]
+
+
 # ---- the night
 def run_night(project: Project, settings: Settings, *, episodes: int = 2, budgets: Budgets | None = None,
-              llm: Any = None) -> dict[str, Any]:
-    """Draft the next ``episodes`` episodes under the project lock; return the night record."""
+              llm: Any = None, progress: Progress = quiet) -> dict[str, Any]:
+    """Draft the next ``episodes`` episodes under the project lock; return the night record.
+
+    ``progress(event, data)`` hears each episode start (``"draft"``) and every graph step's LLM call.
+    """
     budgets = budgets or Budgets()
     with project.lock("nightly drafts"):
-        return _night(project, settings, episodes, budgets, llm)
+        return _night(project, settings, episodes, budgets, llm, progress)
 
 
-def _night(project: Project, settings: Settings, k: int, budgets: Budgets, llm: Any) -> dict[str, Any]:
+def _night(project: Project, settings: Settings, k: int, budgets: Budgets, llm: Any,
+           progress: Progress) -> dict[str, Any]:
     night_id = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
     ledger: Ledger = project_ledger(project.root, settings.prices)
     canon = Canon(project.canon_dir)
@@ -177,8 +145,9 @@ def _night(project: Project, settings: Settings, k: int, budgets: Budgets, llm: 
     last_approved = max(canon.episode_numbers(), default=0)
     session = None
     try:
-        session = drafting.DraftSession(project, settings, ledger, night_id, budgets, llm=llm)
-        for n in todo:
+        session = drafting.DraftSession(project, settings, ledger, night_id, budgets, llm=llm, progress=progress)
+        for i, n in enumerate(todo, 1):
+            progress("draft", {"episode": n, "prompt": f"drafting ({i} of {len(todo)})"})
             entry = queue.setdefault(str(n), {})
             fresh = entry.get("status") != DRAFTING or not entry.get("thread")
             if fresh:
@@ -211,10 +180,7 @@ def _night(project: Project, settings: Settings, k: int, budgets: Budgets, llm: 
         night["errors"].append("the approved canon changed during the night; restore it from git or a backup")
     night.update(status=status, exit_code=code, message=message, ended=time.time(),
                  seconds=round(time.time() - started, 3), canon_digest=digest_before,
-                 actual=ledger.total(night=night_id).as_dict(),
-                 episodes=[summarize_draft(project, int(n), e, ledger, night_id)
-                           for n, e in sorted(load_queue(project).items(), key=lambda kv: int(kv[0]))
-                           if e.get("night") == night_id])
+                 actual=ledger.total(night=night_id).as_dict(), episodes=_summaries(project, ledger, night_id))
     try:
         night["report"] = str(write_report(project, night))
     except OSError as exc:  # disk full: the night record still says what happened
@@ -233,4 +199,5 @@ def _earlier_draft_facts(project: Project, queue: dict[str, dict[str, Any]], n: 
     return facts
 
 
-__all__ = ["Budgets", "approve_draft", "last_night", "load_queue", "plan", "reject_draft", "run_night"]
+__all__ = ["Budgets", "approve_draft", "current_night", "last_night", "load_queue", "plan", "refresh_report",
+           "reject_draft", "run_night"]

@@ -21,6 +21,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 
 from showrunner.config import Settings
+from showrunner.context import Progress, quiet
 from showrunner.memory.canon import Canon
 from showrunner.models import Fact
 from showrunner.pipelines.ledger import Ledger, MeteredLLM, Totals
@@ -49,7 +50,7 @@ class DraftSession:
     """Graph, memory, metered LLM and checkpoints for the drafts of one night."""
 
     def __init__(self, project: Project, settings: Settings, ledger: Ledger, night: str, budgets: Any,
-                 llm: Any = None) -> None:
+                 llm: Any = None, progress: Progress = quiet) -> None:
         from showrunner.graph import build_graph
         from showrunner.memory import open_memory
         from showrunner.pipelines.render import render_hook
@@ -69,7 +70,7 @@ class DraftSession:
                               on_record=self.spent.add)
 
         self.ctx = build_context(project, settings, mode="draft", llm=llm, memory=self.memory,
-                                 render=self._timed_render, meter=meter)
+                                 render=self._timed_render, meter=meter, progress=progress)
 
     def close(self) -> None:
         self.stack.close()

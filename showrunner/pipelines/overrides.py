@@ -20,7 +20,6 @@ from PIL import Image, UnidentifiedImageError
 from showrunner.config import Settings
 from showrunner.errors import BadInput, ProjectError
 from showrunner.io import atomic_write
-from showrunner.memory.canon import Canon
 from showrunner.pipelines.project import Project
 from showrunner.pipelines.provenance import Provenance
 from showrunner.pipelines.render_jobs import shot_id as _shot_id
@@ -58,9 +57,9 @@ def _decode(image: Path) -> Image.Image:
 
 def replace_shot(project: Project, settings: Settings, episode_no: int, shot_id: str, image: Path) -> dict[str, Any]:
     """Use ``image`` as shot ``shot_id``'s frame from now on; returns the override record."""
-    shots = Canon(project.canon_dir).storyboard(episode_no)
-    if shots is None:
-        raise ProjectError(f"episode {episode_no} has no approved storyboard; approve one first")
+    from showrunner.pipelines.series import approved_storyboard
+
+    _, shots = approved_storyboard(project, episode_no, settings)
     ids = [_shot_id(s) for s in shots]
     if shot_id not in ids:
         raise BadInput(f"episode {episode_no} has no shot {shot_id!r}; shots: {', '.join(ids)}")

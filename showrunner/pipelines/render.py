@@ -89,18 +89,20 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
                    bible: Bible | None = None, draft: bool = False, record: bool = True) -> RenderReport:
     """Render what is missing for episode ``episode_no`` and (re)assemble its cut when anything changed.
 
-    ``shots``/``episode``/``bible`` default to the approved canon; the graph passes unapproved shots.
+    ``shots``/``episode``/``bible`` default to the approved storyboard (the canon's, or the live run's
+    between its storyboard and final gates); the graph passes unapproved shots.
     ``draft`` puts the cut under ``renders/drafts/`` (keyframes share the one cache); ``record`` writes a
     ledger line per keyframe and clip (off when the caller meters the whole call itself).
     """
     t0 = time.perf_counter()
     canon = Canon(project.canon_dir)
     bible = bible or canon.bible()
-    episode = episode or canon.episode(episode_no)
     if shots is None:
-        shots = canon.storyboard(episode_no)
-        if shots is None:
-            raise ProjectError(f"episode {episode_no} has no approved storyboard; approve one first")
+        from showrunner.pipelines.series import approved_storyboard
+
+        script, shots = approved_storyboard(project, episode_no, settings)
+        episode = episode or script
+    episode = episode or canon.episode(episode_no)
     if not shots:
         raise ProjectError(f"episode {episode_no}'s storyboard has no shots")
     width, height = frame_size(settings, aspect)

@@ -8,8 +8,10 @@ summary per drafted episode::
      "findings": [{"severity": "error", "message": ...}], "tokens": 1234, "cost_usd": 0.0,
      "seconds": 3.2, "thumbnails": ["/abs/path/shot.png"], "error": null}
 
-Output: ``reports/<night>.md`` and a self-contained ``reports/<night>.html`` (thumbnails inline as base64
-PNG, no external assets), both also copied to ``reports/latest.md`` / ``latest.html``.
+Output: ``reports/<night>.md`` and a self-contained ``reports/<night>.html`` (the markdown rendered to HTML
+with markdown-it-py, headings and tables included; thumbnails inline as base64 PNG, no external assets),
+both also copied to ``reports/latest.md`` / ``latest.html``. A report is always rebuilt from the current
+review queue (:func:`showrunner.pipelines.nightly.current_night`), so an approval shows at once.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ MAX_THUMBS = 12
 THUMB_WIDTH = 240
 
 
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>!|~&#"})
+
+
+def _md(text: Any) -> str:
+    """User or model text as literal markdown: every character that could start markup is escaped."""
+    return " ".join(str(text if text is not None else "").split()).translate(_MD_SPECIAL)
+
+
 def _money(x: Any) -> str:
     return f"${float(x or 0):.4f}"
 
@@ -42,14 +52,14 @@ def _scores(ep: dict[str, Any]) -> str:
 def markdown(night: dict[str, Any]) -> str:
     """The report as markdown."""
     out = [f"# Night {night.get('night', '?')}", ""]
-    out.append(f"**Status:** {night.get('status', '?')} — {night.get('message', '')}")
+    out.append(f"- **Status:** {night.get('status', '?')} — {_md(night.get('message', ''))}")
     actual = night.get("actual") or {}
-    out.append(f"**Spent:** {actual.get('calls', 0)} LLM calls, {actual.get('tokens', 0)} tokens, "
+    out.append(f"- **Spent:** {actual.get('calls', 0)} LLM calls, {actual.get('tokens', 0)} tokens, "
                f"{_money(actual.get('cost_usd'))}, {actual.get('renders', 0)} renders, "
                f"{float(actual.get('gpu_seconds', 0)) / 60:.1f} GPU minutes, "
                f"{float(night.get('seconds', 0)):.1f} s")
     if night.get("stopped_at"):
-        out.append(f"**Stopped at:** {night['stopped_at']} (the next run continues from here)")
+        out.append(f"- **Stopped at:** {night['stopped_at']} (the next run continues from here)")
     out.append("")
     waiting = [e for e in night.get("episodes", []) if e.get("status") == "waiting"]
     out.append("## Awaiting approval")
@@ -62,7 +72,7 @@ def markdown(night: dict[str, Any]) -> str:
     problems = list(night.get("errors") or [])
     problems += [f"episode {e['episode']}: {e['error']}" for e in night.get("episodes", []) if e.get("error")]
     out.append("## What went wrong")
-    out += [f"- {p}" for p in problems] or ["- nothing"]
+    out += [f"- {_md(p)}" for p in problems] or ["- nothing"]
     out.append("")
     rows = compare(night.get("estimate"), actual, int(night.get("episodes_done", 0)))
     if rows:
@@ -78,16 +88,16 @@ def _episode_md(ep: dict[str, Any]) -> list[str]:
         flags.append(f"provisional: builds on draft(s) {', '.join(map(str, ep['provisional_on']))}")
     if ep.get("stale"):
         flags.append("stale: an earlier draft was rejected")
-    lines = [f"## Episode {ep['episode']}: {ep.get('title') or ''}".rstrip(": "), ""]
-    lines.append(f"*{ep.get('logline') or 'no logline'}*")
+    lines = [f"## Episode {ep['episode']}: {_md(ep.get('title') or '')}".rstrip(": "), ""]
+    lines.append(f"*{_md(ep.get('logline') or 'no logline')}*")
     lines.append("")
     lines.append(f"- **State:** {ep.get('status')} (gate: {ep.get('gate') or '-'})"
                  + (f" — {'; '.join(flags)}" if flags else ""))
     lines.append(f"- **Critic:** {_scores(ep)}; verdict: {ep.get('verdict') or '-'}")
-    lines += [f"  - {n}" for n in ep.get("notes") or []]
+    lines += [f"  - {_md(n)}" for n in ep.get("notes") or []]
     findings = ep.get("findings") or []
     lines.append(f"- **Continuity:** {len(findings)} finding(s)")
-    lines += [f"  - [{f.get('severity', '?')}] {f.get('message', '')}" for f in findings]
+    lines += [f"  - \\[{f.get('severity', '?')}\\] {_md(f.get('message', ''))}" for f in findings]
     lines.append(f"- **Cost:** {ep.get('tokens', 0)} tokens, {_money(ep.get('cost_usd'))}, "
                  f"{float(ep.get('seconds', 0)):.1f} s")
     if ep.get("thumbnails"):
@@ -112,25 +122,38 @@ def thumbnail_data_uri(path: Path) -> str | None:
         return None
 
 
+def _markdown_renderer() -> Any:
+    """CommonMark plus tables, with raw HTML and images off.
+
+    Model text can then neither inject markup nor make the page load anything; the only images are the
+    inline thumbnails :func:`html_page` adds.
+    """
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
+
+
 def html_page(night: dict[str, Any], md: str) -> str:
-    """A self-contained HTML page: the markdown as preformatted sections plus inline thumbnails."""
+    """A self-contained HTML page: the markdown rendered as HTML, each episode followed by its thumbnails."""
     esc = html.escape
+    render = _markdown_renderer().render
     parts = ["<!doctype html><html><head><meta charset='utf-8'>",
              f"<title>showrunner night {esc(str(night.get('night', '')))}</title>",
              "<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
-             "img{margin:2px;border:1px solid #ccc}pre{white-space:pre-wrap}</style></head><body>"]
+             "img{margin:2px;border:1px solid #ccc}table{border-collapse:collapse}"
+             "th,td{border:1px solid #bbb;padding:.2em .6em;text-align:left}code{background:#f2f2f2}</style>"
+             "</head><body>"]
     sections = md.split("\n## ")
-    parts.append(f"<pre>{esc(sections[0])}</pre>")
+    parts.append(render(sections[0]))
     thumbs = {int(e["episode"]): e.get("thumbnails") or [] for e in night.get("episodes", [])}
     for sec in sections[1:]:
-        head, _, body = sec.partition("\n")
-        parts.append(f"<h2>{esc(head)}</h2><pre>{esc(body)}</pre>")
-        if head.startswith("Episode "):
-            num = head.split()[1].rstrip(":")
-            for p in thumbs.get(int(num), [])[:MAX_THUMBS] if num.isdigit() else []:
-                uri = thumbnail_data_uri(Path(p))
-                if uri:
-                    parts.append(f"<img alt='{esc(Path(p).name)}' src='{uri}'>")
+        head = sec.partition("\n")[0]
+        parts.append(render("## " + sec))
+        num = head.split()[1].rstrip(":") if head.startswith("Episode ") else ""
+        for p in thumbs.get(int(num), [])[:MAX_THUMBS] if num.isdigit() else []:
+            uri = thumbnail_data_uri(Path(p))
+            if uri:
+                parts.append(f"<img alt='{esc(Path(p).name)}' src='{uri}'>")
     parts.append("</body></html>")
     return "".join(parts)
 

@@ -28,7 +28,7 @@ from showrunner.context import Context, Meter, Mode, Progress, RenderHook, quiet
 from showrunner.errors import BadInput, ProjectError, ServiceError
 from showrunner.graph import build_graph, serializer
 from showrunner.memory.canon import Canon
-from showrunner.models import Bible
+from showrunner.models import Bible, Episode, Shot
 from showrunner.pipelines.project import Project
 from showrunner.state import GATES, SeriesState
 
@@ -210,6 +210,28 @@ def snapshot(project: Project, settings: Settings | None = None, thread: str | N
         raise ProjectError(f"{project.root} has no run state yet; start it with 'showrunner resume'")
     with open_saver(project, settings) as saver:
         return build_graph(saver).get_state(_config(thread or project.thread_id))
+
+
+def approved_storyboard(project: Project, n: int,
+                        settings: Settings | None = None) -> tuple[Episode | None, list[Shot]]:
+    """Episode ``n``'s approved script and shots; :class:`ProjectError` when it has none.
+
+    The canon's, else the live run's once a person approved its storyboard gate: the final gate commits
+    them to the canon only later, and ``render`` or ``shot replace`` must work at that gate.
+    """
+    canon = Canon(project.canon_dir)
+    shots = canon.storyboard(n)
+    if shots is not None:
+        return canon.episode(n), shots
+    try:
+        values = snapshot(project, settings).values
+    except ProjectError:
+        values = {}
+    review = values.get("review") or {}
+    if (values.get("episode") == n and values.get("shots") and review.get("gate") == "storyboard"
+            and review.get("episode") == n and review.get("action") in ("approve", "edit")):
+        return values.get("script"), list(values["shots"])
+    raise ProjectError(f"episode {n} has no approved storyboard; approve one first ('showrunner review')")
 
 
 def pending(project: Project, settings: Settings | None = None) -> dict[str, Any] | None:

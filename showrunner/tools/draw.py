@@ -29,6 +29,34 @@ def font(size: int, bold: bool = False, italic: bool = False) -> Font:
     return ImageFont.load_default(size=size)
 
 
+def wrap(text: str, f: Font, width: float) -> list[str]:
+    """``text`` in lines no wider than ``width`` pixels in font ``f`` (a word too long on its own is split)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        trial = f"{current} {word}" if current else word
+        if f.getlength(trial) <= width:
+            current = trial
+            continue
+        if current:
+            lines.append(current)
+        while f.getlength(word) > width and len(word) > 1:
+            cut = max(1, next((i for i in range(len(word), 0, -1) if f.getlength(word[:i]) <= width), 1))
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    return [*lines, current] if current else lines
+
+
+def ellipsize(text: str, f: Font, width: float) -> str:
+    """``text`` cut at a word (or letter) so that it and a trailing ellipsis fit in ``width`` pixels."""
+    if f.getlength(text + "…") <= width:
+        return text + "…"
+    while text and f.getlength(text.rstrip() + "…") > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
 def vgradient(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], top: RGB, bottom: RGB) -> None:
     x0, y0, x1, y1 = box
     n = max(1, y1 - y0)

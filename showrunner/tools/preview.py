@@ -10,7 +10,6 @@ function of the job: the same spec gives the same bytes.
 from __future__ import annotations
 
 import random
-import textwrap
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFilter
@@ -18,12 +17,13 @@ from PIL import Image, ImageDraw, ImageFilter
 from showrunner.models import CameraMove, Character, Framing
 from showrunner.tools import draw as d
 from showrunner.tools.base import RenderJob, RenderOutput
+from showrunner.tools.caption import Caption, caption_layout
 from showrunner.tools.look import Backdrop, character_palette, location_backdrop
 
 if TYPE_CHECKING:
     from showrunner.config import Settings
 
-VERSION = "preview-1"
+VERSION = "preview-2"  # 2: captions wrapped by measured width, never cut mid-line
 # framing -> (figure height / panel height, head top as fraction of panel height, backdrop zoom)
 SCALE: dict[Framing, tuple[float, float, float]] = {
     Framing.extreme_wide: (0.22, 0.52, 1.0),
@@ -60,7 +60,8 @@ class PreviewBackend:
 def draw_panel(job: RenderJob) -> Image.Image:
     w, h = job.width, job.height
     unit = min(w, h)
-    header_h, caption_h = max(min(18, h // 8), unit // 16), min(_caption_height(job, w, h), int(h * 0.4))
+    caption = caption_layout(job)
+    header_h, caption_h = max(min(18, h // 8), unit // 16), h - caption.top
     stage = (0, header_h, w, h - caption_h)
     bd = location_backdrop(job.location, job.time_of_day)
     img = Image.new("RGB", (w, h), (20, 20, 24))
@@ -70,7 +71,7 @@ def draw_panel(job: RenderJob) -> Image.Image:
     _figures(draw, job, stage, fh, top)
     _camera_arrow(draw, job.shot.camera_move, stage, unit)
     _header(draw, job, bd, w, header_h)
-    _caption(draw, job, w, h, caption_h)
+    _caption(draw, caption, w, h)
     draw.rectangle((0, 0, w - 1, h - 1), outline=(12, 12, 14), width=max(2, unit // 120))
     return img
 
@@ -200,29 +201,7 @@ def _header(draw: ImageDraw.ImageDraw, job: RenderJob, bd: Backdrop, w: int, hh:
     draw.text((w - hh * 0.4, hh / 2), " · ".join(parts), font=d.font(size), fill=(180, 180, 190), anchor="rm")
 
 
-def _caption_lines(job: RenderJob, w: int, size: int) -> list[tuple[str, bool]]:
-    chars = max(20, int(w / (size * 0.56)))
-    out: list[tuple[str, bool]] = [(ln, False) for ln in textwrap.wrap(job.shot.action or "(no action)", chars)[:3]]
-    for line in job.shot.dialogue[:3]:
-        text = f"{line.speaker.upper()}: “{line.text}”" + (f" ({line.direction})" if line.direction else "")
-        out += [(ln, True) for ln in textwrap.wrap(text, chars)[:2]]
-    return out
-
-
-def _caption_height(job: RenderJob, w: int, h: int) -> int:
-    size = max(10, min(w, h) // 26)
-    return int(len(_caption_lines(job, w, size)) * size * 1.3 + size * 0.9)
-
-
-def _caption(draw: ImageDraw.ImageDraw, job: RenderJob, w: int, h: int, ch: int) -> None:
-    size = max(10, min(w, h) // 26)
-    draw.rectangle((0, h - ch, w, h), fill=(246, 243, 234))
-    y = h - ch + size * 0.45
-    for text, spoken in _caption_lines(job, w, size):
-        draw.text(
-            (size * 0.7, y),
-            text,
-            font=d.font(size, bold=spoken, italic=not spoken),
-            fill=(30, 30, 36) if spoken else (70, 70, 80),
-        )
-        y += size * 1.3
+def _caption(draw: ImageDraw.ImageDraw, caption: Caption, w: int, h: int) -> None:
+    draw.rectangle((0, caption.top, w, h), fill=(246, 243, 234))
+    for line in caption.lines:
+        draw.text((line.x, line.y), line.text, font=line.font(), fill=(30, 30, 36) if line.spoken else (70, 70, 80))

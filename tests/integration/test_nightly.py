@@ -146,6 +146,9 @@ def test_token_budget_stops_at_a_step_and_the_next_night_finishes(project: Proje
     res = cli(project, "--episodes", "2")
     assert res.returncode == 0, res.stderr
     assert statuses(project) == {2: "waiting", 3: "waiting"}
+    steps = res.stderr.splitlines()  # not a terminal: plain progress lines while the night runs
+    assert steps[0] == "nightly: episode 2: drafting (1 of 2)" and "nightly: episode 3: drafting (2 of 2)" in steps
+    assert any(s.startswith("nightly: episode 3: writer/script") for s in steps)
     outlines = project_ledger(project.root).entries(kind="llm", episode=2, node="write_outline", draft=True)
     assert len(outlines) == 1 and first_calls >= 1  # the finished step was not redone
 
@@ -180,21 +183,56 @@ def test_approving_a_draft_commits_it_and_only_it(project: Project) -> None:
     nightly.run_night(project, settings, episodes=2, llm=ScriptedLLM(story_responder))
     with pytest.raises(Exception, match="approve episode 2 first"):
         nightly.approve_draft(project, 3, settings)
-    nightly.approve_draft(project, 2, settings)
+    # the live run waits at episode 2's script gate: that gate shows draft 2 as a proposal
+    live = series_cli(project, "review")
+    assert live.returncode == 0 and "proposal: nightly draft 2 of this episode waits at its final gate" in live.stdout
+    approved = series_cli(project, "approve", "--draft", "2")
+    assert approved.returncode == 0, approved.stderr
+    assert "it replaced the live run's script gate of episode 2" in approved.stdout
+    assert f"next: run 'showrunner resume -p {project.root}' to continue the live run at episode 3" in approved.stdout
+    kept = project.drafts_dir / "ep-002" / "superseded-live-script.json"
+    assert json.loads(kept.read_text())["artifact"]["number"] == 2  # the live gate's work is kept, not dropped
     canon = Canon(project.canon_dir)
     assert canon.episode_numbers() == [1, 2] and canon.storyboard(2)
     assert statuses(project) == {2: "approved", 3: "waiting"}
     assert nightly.load_queue(project)["3"]["provisional_on"] == []
-    assert read_jsonl(project.root / "logs" / "nights.jsonl")
+    st = series_cli(project, "status")
+    assert "stopped: 2/4 episodes approved" in st.stdout and f"next: showrunner resume -p {project.root}" in st.stdout
+    # the report is rebuilt from the queue as it is now: draft 2 no longer awaits approval
+    md = (project.reports_dir / "latest.md").read_text()  # rewritten by the approval itself
+    assert "Episode 2 at gate" not in md and "Episode 3 at gate **final**" in md
+    (project.reports_dir / "latest.md").write_text("old")
+    report = series_cli(project, "report")
+    assert report.returncode == 0, report.stderr
+    assert (project.reports_dir / "latest.md").read_text() == md
+    assert "- **State:** approved" in md and "- **State:** waiting" in md
     nightly.approve_draft(project, 3, settings)
     decisions = [(d["gate"], d["episode"], d["action"]) for d in read_jsonl(project.decisions)]
-    assert decisions[-2:] == [("draft", 2, "approve"), ("draft", 3, "approve")]
-    # the interactive thread waited at episode 2's script gate: it moves on to episode 4, redoing nothing
+    assert decisions[-3:] == [("script", 2, "superseded"), ("draft", 2, "approve"), ("draft", 3, "approve")]
+    # the interactive thread moves on to episode 4, redoing nothing
     llm = ScriptedLLM(story_responder)
     res = series.continue_series(project.root, llm=llm)
     assert res["pending"]["gate"] == "script" and res["pending"]["episode"] == 4
     assert res["completed"] == [1, 2, 3] and Canon(project.canon_dir).episode_numbers() == [1, 2, 3]
     assert len(llm.calls("writer/outline")) == 1  # episode 4's only
+
+
+def test_when_the_live_run_commits_first_the_draft_reads_superseded(project: Project) -> None:
+    settings = load_settings(project.root)
+    nightly.run_night(project, settings, episodes=2, llm=ScriptedLLM(story_responder))
+    llm = ScriptedLLM(story_responder)
+    for _ in range(3):  # script, storyboard, final of episode 2 in the live run
+        res = series.continue_series(project.root, {"action": "approve"}, llm=llm)
+    assert res["completed"] == [1, 2] and res["pending"]["episode"] == 3
+    queue = nightly.load_queue(project)
+    assert queue["2"]["status"] == "superseded" and "live run" in queue["2"]["superseded_by"]
+    assert queue["3"]["status"] == "stale" and queue["3"]["stale_because"] == 2  # it built on draft 2
+    with pytest.raises(Exception, match="no draft waiting"):
+        nightly.approve_draft(project, 2, settings)
+    st = json.loads(series_cli(project, "status", "--json").stdout)
+    assert st["drafts"]["2"]["status"] == "superseded" and st["drafts"]["3"]["status"] == "stale"
+    night = nightly.run_night(project, settings, episodes=1, llm=ScriptedLLM(story_responder))
+    assert night["planned"] == [3] and statuses(project)[3] == "waiting"  # redrafted on the live episode 2
 
 
 def test_endpoint_down_ends_the_night_with_state_saved_and_the_cause_reported(project: Project) -> None:
@@ -249,3 +287,42 @@ def test_disk_full_ends_the_night_with_state_saved_and_nothing_half_written(
     again = nightly.run_night(project, settings, episodes=2, llm=ScriptedLLM(story_responder))
     assert again["exit_code"] == 0 and statuses(project) == {2: "waiting", 3: "waiting"}
     no_torn_drafts(project)
+
+
+DRAFT_EDITOR = """import json, sys
+path = sys.argv[1]
+data = json.load(open(path))
+if sys.argv[0].endswith("bad.py"):
+    data["shots"][0]["duration"] = "long"
+else:
+    data["shots"][0]["action"] = "Edited by hand: the lantern swings"
+json.dump(data, open(path, "w"))
+"""
+
+
+def test_edit_draft_is_validated_and_is_what_approval_commits(project: Project, tmp_path: Path) -> None:
+    settings = load_settings(project.root)
+    nightly.run_night(project, settings, episodes=1, llm=ScriptedLLM(story_responder))
+    shown = series_cli(project, "review", "--draft", "2")
+    assert f"edit: showrunner edit --draft 2 -p {project.root}" in shown.stdout
+    board = project.drafts_dir / "ep-002" / "storyboard.json"
+    before = board.read_bytes()
+    for name in ("bad", "good"):
+        (tmp_path / f"{name}.py").write_text(DRAFT_EDITOR)
+
+    def edit(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "showrunner.cli.main", "edit", "--draft", "2", "--project",
+                               str(project.root)], capture_output=True, text=True,
+                              env={**os.environ, **ENV, "EDITOR": f"{sys.executable} {tmp_path / name}.py"})
+
+    bad = edit("bad")
+    assert bad.returncode == 2 and "nothing changed" in bad.stderr and bad.stderr.count("\n") == 1
+    assert board.read_bytes() == before
+    good = edit("good")
+    assert good.returncode == 0 and "draft 2 edited at its final gate" in good.stdout, good.stderr
+    assert "edited after this draft was rendered" in series_cli(project, "review", "--draft", "2").stdout
+    assert series_cli(project, "approve", "--draft", "2").returncode == 0
+    shots = Canon(project.canon_dir).storyboard(2)
+    assert shots and shots[0].action == "Edited by hand: the lantern swings"
+    decisions = [(d["gate"], d["episode"], d["action"]) for d in read_jsonl(project.decisions)]
+    assert ("draft", 2, "edit") in decisions

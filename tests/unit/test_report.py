@@ -51,7 +51,7 @@ def test_html_is_self_contained_with_inline_thumbnails(tmp_path):
     uri = page.split("data:image/png;base64,")[1].split("'")[0]
     with Image.open(io.BytesIO(base64.b64decode(uri))) as im:
         assert im.width == 240 and im.getpixel((10, 10)) == (200, 30, 30)
-    assert "Mia&#x27;s coat is red" in page
+    assert "Mia's coat is red" in page
 
 
 def test_failures_are_listed():
@@ -65,3 +65,17 @@ def test_failures_are_listed():
 
 def test_no_report_yet(tmp_path):
     assert latest_report(Project.create(tmp_path / "s", premise="p")) is None
+
+
+def test_html_is_rendered_markdown_not_preformatted_text(tmp_path):
+    night = _night([])
+    night["episodes"][0]["logline"] = "<script>alert(1)</script> ![x](http://example.com/a.png) *fog*"
+    html_text = write_report(Project.create(tmp_path / "s", premise="p"), night).with_suffix(".html").read_text()
+    assert "<pre>" not in html_text and "**Status:**" not in html_text and "|---|" not in html_text
+    assert "<h1>Night 20250610-020000</h1>" in html_text and "<h2>Episode 2: The Key</h2>" in html_text
+    assert "<strong>Status:</strong>" in html_text and "<code>showrunner approve --draft 2</code>" in html_text
+    table = html_text.split("<table>")[1].split("</table>")[0]
+    assert "<th>estimate</th>" in table and "<td>calls</td>" in table
+    assert "<script>" not in html_text and "&lt;script&gt;" in html_text  # model text cannot inject markup
+    assert "<img" not in html_text and "<a " not in html_text  # nor load or link anything
+    assert "![x](http://example.com/a.png) *fog*</em>" in html_text  # model text reads as written

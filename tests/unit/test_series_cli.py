@@ -158,3 +158,46 @@ def test_failure_before_first_checkpoint_removes_the_folder(tmp_path: Path) -> N
     proc = cli("new", "ok premise", "-p", p, env={"SHOWRUNNER_SCRIPTED_RESPONDER": "no.such:module"})
     assert proc.returncode == 2 and "SHOWRUNNER_SCRIPTED_RESPONDER" in proc.stderr
     assert not p.exists()
+
+
+def test_render_and_shot_replace_work_at_the_final_gate(tmp_path: Path) -> None:
+    p = tmp_path / "P"
+    out = js(cli("new", "A harbor crew", "--episodes", "1", "-p", p, "--auto-approve", "bible,script", "--json"))
+    assert out["pending"]["gate"] == "storyboard"
+    early = cli("render", "--episode", "1", "-p", p)  # not approved yet: refused, one line
+    assert early.returncode == 3 and "no approved storyboard" in early.stderr and early.stderr.count("\n") == 1
+    out = js(cli("approve", "-p", p, "--json"))
+    assert out["pending"]["gate"] == "final" and not (p / "canon" / "storyboards").exists()
+    shots = out["pending"]["artifact"]["shots"]
+    rep = js(cli("render", "--episode", "1", "-p", p, "--json"))
+    assert rep["reused"] == len(shots) and rep["rendered"] == 0  # the gate's own render, from the cache
+    assert Path(rep["outputs"]["mp4"]).is_file() and Path(rep["outputs"]["srt"]).read_text().strip()
+    frame = tmp_path / "mine.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 36), (10, 20, 30)).save(frame)
+    assert js(cli("shot", "replace", frame, "--episode", "1", "--shot", shots[0]["id"], "-p", p, "--json"))["frame"]
+
+
+def test_projects_named_without_a_path_live_in_the_projects_home_not_the_clone(tmp_path: Path) -> None:
+    clone, home = tmp_path / "clone", tmp_path / "home"
+    clone.mkdir()
+    home.mkdir()
+    subprocess.run(["git", "init", "-q", str(clone)], check=True)
+    env = {"HOME": str(home)}
+    proc = cli("new", "A harbor crew", "--episodes", "1", "--auto-approve", "all", "--project", "my-series",
+               cwd=clone, env=env)
+    assert proc.returncode == 0, proc.stderr
+    where = home / "showrunner" / "my-series"
+    assert (where / "project.json").is_file() and proc.stdout.rstrip().splitlines()[-1] == f"project: {where}"
+    assert os.listdir(clone) == [".git"] and not subprocess.run(
+        ["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True).stdout
+    assert js(cli("status", "--project", "my-series", "--json", cwd=tmp_path, env=env))["project"] == str(where)
+    other = tmp_path / "elsewhere"
+    js(cli("new", "A harbor crew", "--episodes", "1", "-p", "second", "--json",
+           env={**env, "SHOWRUNNER_HOME": str(other)}))
+    assert (other / "second" / "project.json").is_file()
+    here = js(cli("new", "A harbor crew", "--episodes", "1", "-p", "./local", "--json", cwd=tmp_path, env=env))
+    assert here["project"] == str(tmp_path / "local")  # a path is used as given
+    unnamed = js(cli("new", "The Fog Harbor", "--episodes", "1", "--json", cwd=clone, env=env))
+    assert unnamed["project"] == str(home / "showrunner" / "the-fog-harbor") and os.listdir(clone) == [".git"]
