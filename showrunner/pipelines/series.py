@@ -4,9 +4,9 @@ One LangGraph thread per series (``project.thread_id``) checkpointed in ``state/
 (or PostgreSQL when ``settings.database_url`` is set) with ``durability="sync"``: a kill -9 loses at most
 the step in flight. Every run holds the project lock.
 
-Nightly seam: :func:`draft_episode` runs the episode part of the same graph in ``draft`` mode for one
-episode on its own thread: gates never wait, artifacts land in ``<project>/drafts/ep-NNN/`` and the
-memory's ``draft`` space, the canon is never written. ``notes`` carries a reviewer's notes into the redraft.
+Drafting has one path: ``showrunner.pipelines.nightly`` runs the episode part of the same graph in
+``draft`` mode, one thread per episode, from :func:`draft_input` (gates never wait, artifacts land in
+``<project>/drafts/ep-NNN/`` and the memory's ``draft`` space, the canon is never written).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from langgraph.types import Command
 
 from showrunner.config import Settings, load_settings
 from showrunner.context import Context, Meter, Mode, Progress, RenderHook, quiet
-from showrunner.errors import BadInput, ProjectError, ServiceError
+from showrunner.errors import BadInput, ProjectError
 from showrunner.graph import build_graph, serializer
 from showrunner.memory.canon import Canon
 from showrunner.models import Bible, Episode, Shot
@@ -237,34 +237,6 @@ def approved_storyboard(project: Project, n: int,
 def pending(project: Project, settings: Settings | None = None) -> dict[str, Any] | None:
     """The payload of the gate the series waits at, or None."""
     return outcome(snapshot(project, settings))["pending"]
-
-
-def draft_episode(project: Project, settings: Settings, episode: int, *, notes: list[str] | None = None,
-                  fresh: bool = False, llm: Any = None, memory: Any = None, progress: Progress = quiet,
-                  **extra: Any) -> dict[str, Any]:
-    """Draft episode ``episode`` unattended (nightly). The caller holds the project lock.
-
-    Resumes the episode's draft thread if it was interrupted; ``fresh=True`` discards it first (a
-    redraft after a rejection, with the reviewer's ``notes``). Returns the outcome and the draft folder.
-    """
-    canon = Canon(project.canon_dir)
-    if not canon.has_bible():
-        raise ProjectError("draft episodes need an approved bible; approve it with 'showrunner approve'")
-    thread = f"{project.thread_id}-draft-{episode:03d}"
-    ctx = build_context(project, settings, mode="draft", llm=llm, memory=memory, progress=progress, **extra)
-    cfg = _config(thread)
-    with open_saver(project, settings) as saver:
-        if fresh:
-            saver.delete_thread(thread)
-        graph = build_graph(saver)
-        started = bool(graph.get_state(cfg).values)
-        state = None if started else draft_input(project, canon.bible(), episode, notes)
-        try:
-            graph.invoke(state, cfg, context=ctx, durability="sync")
-        except OSError as exc:
-            raise ServiceError(f"drafting episode {episode} failed: {exc}; state is saved, run again") from exc
-        out = outcome(graph.get_state(cfg))
-    return {**out, "episode": episode, "thread": thread, "drafts": str(ctx.drafts_dir(episode))}
 
 
 def draft_input(project: Project, bible: Bible, episode: int, notes: list[str] | None) -> SeriesState:

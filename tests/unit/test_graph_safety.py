@@ -99,6 +99,10 @@ def test_prompt_size_stays_flat_as_the_series_grows(tmp_path: Path) -> None:
 
 
 def test_draft_episode_leaves_canon_untouched(tmp_path: Path) -> None:
+    """Drafting has one path (the nightly one): canon untouched, notes reach the redraft, the live run waits."""
+    from showrunner.pipelines import nightly
+    from showrunner.pipelines.review_queue import reject_draft
+
     llm, root = ScriptedLLM(story_responder), tmp_path / "s"
     series.new_series(root, "A harbor crew", 3, llm=llm, auto_approve=frozenset({"bible", "storyboard", "final"}))
     res = series.continue_series(root, {"action": "approve"}, llm=llm)  # script of episode 1
@@ -107,15 +111,15 @@ def test_draft_episode_leaves_canon_untouched(tmp_path: Path) -> None:
     canon = Canon(proj.canon_dir)
     before = canon.digest()
     settings = series.load_settings(proj.root)
-    with proj.lock("nightly"):
-        out = series.draft_episode(proj, settings, 2, llm=llm)
-        assert out["status"] == "done" and out["completed"] == [2]
-        redo = series.draft_episode(proj, settings, 2, llm=llm, fresh=True, notes=["Cut the harbor scene"])
-    assert redo["status"] == "done"
+    night = nightly.run_night(proj, settings, episodes=1, llm=llm)
+    assert night["status"] == "done" and night["planned"] == [2]
+    reject_draft(proj, 2, "Cut the harbor scene")
+    redo = nightly.run_night(proj, settings, episodes=1, llm=llm)
+    assert redo["status"] == "done" and redo["planned"] == [2]
     assert canon.digest() == before
-    folder = Path(out["drafts"])
+    folder = proj.drafts_dir / "ep-002"
     assert {p.name for p in folder.iterdir()} >= {"script.json", "storyboard.json", "final.json", "episode.json",
-                                                   "storyboard.json", "facts.json"}
+                                                   "facts.json"}
     assert "Cut the harbor scene" in llm.calls("writer/script")[-1].text
     assert "Cut the harbor scene" in (folder / "episode.json").read_text()
     # the interactive series thread is unaffected: still waiting at episode 2's script gate
