@@ -42,7 +42,7 @@ def render_cmd(
         if not as_json:
             print(f"  {event['stage']} {event['shot']}: {event['status']}", file=sys.stderr)
 
-    with proj.lock("render"):
+    with proj.lock("showrunner render"):
         report = render_episode(proj, settings, episode, shot_id=shot, force=force, progress=progress,
                                 aspect=aspect, burn_subtitles=burn_subs)
     lines = [f"episode {episode}: {report.rendered} rendered, {report.reused} reused"
@@ -70,7 +70,7 @@ def replace_cmd(
     from showrunner.pipelines.project import Project
 
     proj = Project.open(project)
-    with proj.lock("shot replace"):
+    with proj.lock("showrunner shot replace"):
         record = replace_shot(proj, load_settings(proj.root), episode, shot, image)
     emit(record, as_json, f"shot {shot} of episode {episode} now uses {image} (stored as {record['frame']}); "
                           f"run 'showrunner render --episode {episode}' to re-cut")

@@ -124,10 +124,17 @@ def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
             "status": out["status"], "completed": out["completed"],
             "pending": None if not pend else {"gate": pend["gate"], "episode": pend["episode"],
                                               "waiting_for": WAITING_FOR.get(pend["gate"], "a person")},
-            "per_episode": {str(k): v for k, v in sorted(rows.items())}, **_night_view(project)}
+            "per_episode": {str(k): v for k, v in sorted(rows.items())}, **_night_view(project),
+            **_run_view(project, out["status"])}
     lines = [f"{data['status']}: {len(out['completed'])}/{meta.get('episodes')} episodes approved"]
     if pend:
         lines.append(f"waiting at gate {pend['gate']} (episode {pend['episode']}) for {WAITING_FOR[pend['gate']]}")
+    run = data["last_run"]
+    if run and run["state"] != "finished":
+        lines.append(f"last run: {run['command']} (pid {run['pid']}) {run['state']}"
+                     + (f": {run['error']}" if run.get("error") else ""))
+    if data["next"]:
+        lines.append(f"next: {data['next']}")
     for k, v in sorted(rows.items()):
         wall = "" if v.get("wall_seconds") is None else f", wall {v['wall_seconds']} s"
         label = "bible" if k == 0 else f"episode {k}"
@@ -139,6 +146,15 @@ def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     if data["report"]:
         lines.append(f"latest report: {data['report']}")
     emit(data, as_json, "\n".join(lines))
+
+
+def _run_view(root: Path, status: str) -> dict[str, Any]:
+    """The last run (from the run lock's record) and, when the series stopped short, the command that goes on."""
+    from showrunner.pipelines.runlock import last_run
+
+    run = last_run(root.resolve())
+    stalled = status == "stopped" and (run is None or run["state"] != "running")
+    return {"last_run": run, "next": "showrunner resume" if stalled else None}
 
 
 def _night_view(root: Path) -> dict[str, Any]:
@@ -207,7 +223,7 @@ def _decide_draft(project: Path, n: int, action: str, notes: str, as_json: bool)
         approve_draft(proj, n, load_settings(proj.root))
         emit({"approved": n}, as_json, f"draft {n} committed to the canon")
         return
-    with proj.lock("reject draft"):
+    with proj.lock("showrunner reject --draft"):
         stale = reject_draft(proj, n, notes)
     emit({"rejected": n, "stale": stale}, as_json,
          f"draft {n} rejected; stale: {', '.join(map(str, stale)) or 'none'}; the next nightly redrafts them")

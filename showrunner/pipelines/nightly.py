@@ -122,7 +122,7 @@ def approve_draft(project: Project, episode: int, settings: Settings | None = No
     script = Episode.model_validate_json((folder / "episode.json").read_text(encoding="utf-8"))
     board = json.loads((folder / "storyboard.json").read_text(encoding="utf-8"))
     facts = [Fact.model_validate(f) for f in json.loads((folder / "facts.json").read_text(encoding="utf-8"))]
-    with project.lock("approve draft"):
+    with project.lock("showrunner approve --draft"):
         canon.save_episode(script)
         canon.save_storyboard(episode, [Shot.model_validate(s) for s in board.get("shots", [])])
         canon.add_facts(facts)
@@ -156,7 +156,7 @@ def run_night(project: Project, settings: Settings, *, episodes: int = 2, budget
               llm: Any = None) -> dict[str, Any]:
     """Draft the next ``episodes`` episodes under the project lock; return the night record."""
     budgets = budgets or Budgets()
-    with project.lock("nightly drafts"):
+    with project.lock("showrunner nightly"):
         return _night(project, settings, episodes, budgets, llm)
 
 

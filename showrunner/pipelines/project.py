@@ -12,13 +12,12 @@ Layout (everything a series owns lives under one folder)::
     logs/ledger.jsonl     one line per LLM call or render: tokens, latency, cost
     logs/decisions.jsonl  one line per human decision at a gate
     reports/              morning reports
+    .lock, state/run.json the run lock and who holds it (showrunner.pipelines.runlock)
 """
 
 from __future__ import annotations
 
 import json
-import os
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -135,55 +134,13 @@ class Project:
 
     # ---- lock
     @contextmanager
-    def lock(self, purpose: str) -> Iterator[None]:
-        """Hold the project's run lock; a lock left by a dead process on this host is recovered."""
-        me = {"pid": os.getpid(), "host": socket.gethostname(), "purpose": purpose, "since": time.time()}
-        for _ in range(2):
-            try:
-                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self._lock_holder()
-                if holder is not None and _alive(holder):
-                    raise ProjectError(
-                        f"{self.root} is busy: {holder.get('purpose', 'a run')} (pid {holder.get('pid')}) "
-                        "holds the lock; wait for it to finish") from None
-                self.lock_path.unlink(missing_ok=True)  # stale: its process is gone
-                continue
-            with os.fdopen(fd, "w") as f:
-                json.dump(me, f)
-            break
-        else:  # pragma: no cover - lost a race twice
-            raise ProjectError(f"{self.root} is busy; try again")
-        try:
-            yield
-        finally:
-            holder = self._lock_holder()
-            if holder is not None and holder.get("pid") == me["pid"]:
-                self.lock_path.unlink(missing_ok=True)
+    def lock(self, command: str) -> Iterator[dict[str, Any]]:
+        """Hold the project's run lock for the block (see :mod:`showrunner.pipelines.runlock`).
 
-    def _lock_holder(self) -> dict[str, Any] | None:
-        try:
-            data = json.loads(self.lock_path.read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else {}
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError):
-            return {}  # torn lock file: treat as stale
+        ``command`` is what the holder runs, as a user would type it (``showrunner approve``); it is
+        recorded for ``status`` and named in the error a second run gets.
+        """
+        from showrunner.pipelines.runlock import hold
 
-
-def _alive(holder: dict[str, Any]) -> bool:
-    pid = holder.get("pid")
-    if not isinstance(pid, int) or holder.get("host") != socket.gethostname():
-        return isinstance(pid, int)  # another host's lock: respect it
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie (killed but not reaped) counts as dead
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().split(") ", 1)[1][:1] != "Z"
-    except OSError:
-        return True
+        with hold(self.root, command) as record:
+            yield record

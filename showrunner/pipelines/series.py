@@ -186,12 +186,16 @@ def open_series(root: Path) -> tuple[Project, frozenset[str]]:
 
 def continue_series(root: Path, decision: dict[str, Any] | None = None, *, progress: Progress = quiet,
                     llm: Any = None, render: RenderHook | None = None, **overrides: Any) -> dict[str, Any]:
-    """Answer the pending gate with ``decision`` (validated first) or, without one, continue after a crash."""
+    """Answer the pending gate with ``decision`` (validated first) or, without one, continue after a crash.
+
+    The run lock records the command a user typed: ``showrunner approve|reject|edit`` or ``showrunner resume``.
+    """
     from showrunner.agents.human import parse_decision
 
     project, auto = open_series(root)
     settings = load_settings(project.root, **overrides)
-    with project.lock("showrunner resume"):
+    command = f"showrunner {decision.get('action')}" if isinstance(decision, dict) else "showrunner resume"
+    with project.lock(command):
         snap = snapshot(project, settings)
         if not snap.values:
             raise ProjectError(f"{project.root} has no run state to resume; start a series with 'showrunner new'")
