@@ -1,8 +1,8 @@
 """Cost accounting: one JSON line per LLM call or render in ``<project>/logs/ledger.jsonl``.
 
 :class:`Ledger` appends records and sums them; :class:`MeteredLLM` wraps any
-:class:`~showrunner.llm.base.StructuredLLM` and writes every call (failed attempts too, with an
-``error`` field) to the ledger with its cost from the price table. Local models cost nothing.
+:class:`~showrunner.llm.base.StructuredLLM` and writes every call to the ledger with its cost from the
+price table; a failed call gets an ``error`` field and the requests, tokens and retries it really spent. Local models cost nothing.
 
 Tags say what a call was for (``episode``, ``node``, ``night``, ``draft`` ...). They come from three
 layers, later ones winning: ``metered.tags`` (a plain dict the caller may replace), ``tags_fn()`` (read
@@ -13,7 +13,7 @@ A record::
 
     {"kind": "llm", "ts": 1718000000.0, "provider": "openai", "model": "gpt-4o-mini",
      "prompt_id": "writer/script", "prompt_version": 1, "prompt_tokens": 812, "completion_tokens": 540,
-     "latency_s": 2.1, "retries": 0, "cost_usd": 0.000446, "episode": 2, "node": "write_script",
+     "latency_s": 2.1, "retries": 0, "repairs": 0, "requests": 1, "cost_usd": 0.000446, "episode": 2, "node": "write_script",
      "night": "2025-06-10T02-00-00", "draft": true}
 """
 
@@ -37,11 +37,17 @@ _CALL_TAGS: ContextVar[dict[str, Any] | None] = ContextVar("showrunner_ledger_ta
 
 @dataclass
 class Totals:
-    """Sums over a set of ledger records."""
+    """Sums over a set of ledger records: the one set of totals that status, report and estimate show.
+
+    ``calls`` are LLM calls that returned a valid answer and ``failed`` those that did not; ``requests``,
+    ``retries``, tokens, time and cost count both, because a failed call spent them too.
+    """
 
     calls: int = 0
-    errors: int = 0
+    failed: int = 0
+    requests: int = 0
     retries: int = 0
+    repairs: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
@@ -61,9 +67,13 @@ class Totals:
             self.render_seconds += float(rec.get("seconds") or 0.0)
             self.gpu_seconds += float(rec.get("gpu_seconds") or 0.0)
             return
-        self.calls += 1
-        self.errors += 1 if rec.get("error") else 0
+        if rec.get("error"):
+            self.failed += 1
+        else:
+            self.calls += 1
+        self.requests += int(rec.get("requests") or 0)
         self.retries += int(rec.get("retries") or 0)
+        self.repairs += int(rec.get("repairs") or 0)
         self.prompt_tokens += int(rec.get("prompt_tokens") or 0)
         self.completion_tokens += int(rec.get("completion_tokens") or 0)
         self.llm_seconds += float(rec.get("latency_s") or 0.0)
@@ -164,8 +174,11 @@ class MeteredLLM:
         try:
             gen = self.inner.generate(prompt, schema)
         except Exception as exc:
-            usage = Usage(provider=self.provider, model=self.model, prompt_id=prompt.id,
-                          prompt_version=prompt.version, latency_s=round(time.perf_counter() - start, 4))
+            # A provider's LLMError carries what the failed call really spent: requests, tokens, retries.
+            spent = getattr(exc, "usage", None)
+            usage = spent if isinstance(spent, Usage) else Usage(
+                provider=self.provider, model=self.model, prompt_id=prompt.id, prompt_version=prompt.version)
+            usage.latency_s = round(usage.latency_s or time.perf_counter() - start, 4)
             rec = self.ledger.record_llm(usage, error=f"{type(exc).__name__}: {exc}"[:500],
                                          **self.current_tags())
             self._notify(rec)

@@ -264,3 +264,28 @@ class socket_port:  # noqa: N801
 
     def __exit__(self, *exc: object) -> None:
         self.sock.close()
+
+
+def test_failed_calls_are_booked_with_what_they_really_spent(server: FakeServer, tmp_path: Any) -> None:
+    """Issue 13 item 3: a failed call's requests, tokens and retries reach the ledger, apart from successes."""
+    from showrunner.pipelines.ledger import Ledger, MeteredLLM
+
+    ledger = Ledger(tmp_path / "ledger.jsonl", {})
+    metered = MeteredLLM(provider(server), ledger, tags={"episode": 0})
+    server.script(Reply(content="{}"), Reply(content='{"title": ""}'))  # invalid twice: 2 requests, 1 repair
+    with pytest.raises(LLMError):
+        metered.generate(PROMPT, Outline)
+    server.default = Reply(status=503, body={"error": {"message": "overloaded"}})
+    with pytest.raises(LLMError):
+        metered.generate(PROMPT, Outline)  # 3 attempts, all 503
+    server.default = None
+    server.script(Reply(content=json.dumps(GOOD)))
+    metered.generate(PROMPT, Outline)
+    invalid, exhausted, good = ledger.entries()
+    assert (invalid["requests"], invalid["retries"], invalid["prompt_tokens"], invalid["completion_tokens"]) == \
+        (2, 1, 84, 34) and "after a repair retry" in invalid["error"]
+    assert (exhausted["requests"], exhausted["retries"]) == (3, 2) and "503" in exhausted["error"]
+    assert good["requests"] == 1 and "error" not in good
+    total = ledger.total()
+    assert (total.calls, total.failed, total.requests, total.retries) == (1, 2, 6, 3)
+    assert total.prompt_tokens == 84 + 42 and len(server.requests) == 6

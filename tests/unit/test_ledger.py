@@ -81,7 +81,7 @@ def test_metered_llm_records_failed_attempt_and_reraises(tmp_path):
     [rec] = ledger.entries()
     assert "endpoint down" in rec["error"] and rec["episode"] == 7 and rec["prompt_tokens"] == 0
     assert seen == [rec]
-    assert ledger.total().errors == 1
+    assert (ledger.total().failed, ledger.total().calls) == (1, 0)
 
 
 def test_tagged_is_per_thread(tmp_path):

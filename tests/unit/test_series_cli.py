@@ -158,3 +158,19 @@ def test_failure_before_first_checkpoint_removes_the_folder(tmp_path: Path) -> N
     proc = cli("new", "ok premise", "-p", p, env={"SHOWRUNNER_SCRIPTED_RESPONDER": "no.such:module"})
     assert proc.returncode == 2 and "SHOWRUNNER_SCRIPTED_RESPONDER" in proc.stderr
     assert not p.exists()
+
+
+def test_status_shows_failed_calls_apart_from_successes(tmp_path: Path) -> None:
+    p = tmp_path / "P"
+    js(cli("new", "A lighthouse keeper's daughter finds a map", "--episodes", "1", "--project", p, "--json"))
+    failed = {"kind": "llm", "provider": "openai", "model": "m", "prompt_id": "writer/bible", "prompt_version": 1,
+              "prompt_tokens": 300, "completion_tokens": 90, "retries": 2, "requests": 3, "error": "LLMError: x",
+              "episode": 0, "node": "write_bible"}
+    with open(p / "logs" / "ledger.jsonl", "a") as f:
+        f.write(json.dumps(failed) + "\n")
+    st = js(cli("status", "-p", p, "--json"))
+    row = st["per_episode"]["0"]
+    assert (row["calls"], row["failed"], row["retries"]) == (1, 1, 2) and row["requests"] == 4
+    assert st["totals"]["failed"] == 1 and st["totals"]["calls"] == 1
+    text = cli("status", "-p", p).stdout
+    assert "bible: 1 calls, 1 failed, 4 requests" in text
