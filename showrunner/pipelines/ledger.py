@@ -2,7 +2,8 @@
 
 :class:`Ledger` appends records and sums them; :class:`MeteredLLM` wraps any
 :class:`~showrunner.llm.base.StructuredLLM` and writes every call to the ledger with its cost from the
-price table; a failed call gets an ``error`` field and the requests, tokens and retries it really spent. Local models cost nothing.
+price table; a failed call gets an ``error`` field and the requests, tokens and retries it really spent.
+Local models cost nothing.
 
 Tags say what a call was for (``episode``, ``node``, ``night``, ``draft`` ...). They come from three
 layers, later ones winning: ``metered.tags`` (a plain dict the caller may replace), ``tags_fn()`` (read
@@ -13,8 +14,8 @@ A record::
 
     {"kind": "llm", "ts": 1718000000.0, "provider": "openai", "model": "gpt-4o-mini",
      "prompt_id": "writer/script", "prompt_version": 1, "prompt_tokens": 812, "completion_tokens": 540,
-     "latency_s": 2.1, "retries": 0, "repairs": 0, "requests": 1, "cost_usd": 0.000446, "episode": 2, "node": "write_script",
-     "night": "2025-06-10T02-00-00", "draft": true}
+     "latency_s": 2.1, "retries": 0, "repairs": 0, "requests": 1, "cost_usd": 0.000446, "episode": 2,
+     "node": "write_script", "night": "2025-06-10T02-00-00", "draft": true}
 """
 
 from __future__ import annotations
