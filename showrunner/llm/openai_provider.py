@@ -3,8 +3,9 @@
 Structured output goes through the client's native ``chat.completions.parse`` (``json_schema``). A
 server that rejects ``json_schema`` (llama-cpp-python answers 500, others 400/404/422 naming
 ``response_format``) gets ``json_object`` with the schema in the system prompt instead, and that
-capability is remembered per base URL for the process. Replies go through the shared parse path
-(:func:`~showrunner.llm.jsontools.ask_until_valid`: lenient JSON, strict pydantic, one repair retry).
+capability is remembered per base URL and model, in the project (:mod:`showrunner.llm.capabilities`).
+Replies go through the shared parse path (:func:`~showrunner.llm.jsontools.ask_until_valid`: lenient
+JSON, strict pydantic, one repair retry).
 Transient faults (429, 5xx, timeouts, dropped connections) are retried here with tenacity (the client's
 own retries are off so the counts are ours): exponential backoff with jitter, ``Retry-After`` honoured,
 ``llm_max_attempts`` tries.
@@ -13,8 +14,8 @@ own retries are off so the counts are ours): exponential backoff with jitter, ``
 from __future__ import annotations
 
 import email.utils
-import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -23,11 +24,9 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from showrunner.config import Settings
 from showrunner.llm.base import Generation, LLMError, Prompt, T, Usage, estimate_tokens, schema_instructions
+from showrunner.llm.capabilities import Capabilities
 from showrunner.llm.jsontools import InvalidReply, ask_until_valid, error_summary
 
-# base_url -> whether the server accepts response_format json_schema (learned once per process).
-_JSON_SCHEMA_OK: dict[str, bool] = {}
-_CAPS_LOCK = threading.Lock()
 _SCHEMA_WORDS = ("response_format", "json_schema", "schema")
 RETRY_AFTER_CAP_S = 60.0
 
@@ -85,7 +84,7 @@ class OpenAIProvider:
     provider = "openai"
 
     def __init__(self, settings: Settings, *, backoff_s: float = 0.5, backoff_max_s: float = 8.0,
-                 max_tokens: int | None = None) -> None:
+                 max_tokens: int | None = None, project: Path | None = None) -> None:
         self.settings = settings
         self.model = settings.model
         self.backoff_s = backoff_s
@@ -98,6 +97,7 @@ class OpenAIProvider:
         self.client = openai.OpenAI(api_key=api_key, base_url=settings.openai_base_url,
                                     timeout=settings.llm_timeout_s, max_retries=0)
         self.endpoint = str(self.client.base_url).rstrip("/")
+        self.capabilities = Capabilities(self.endpoint, self.model, settings, project)
 
     # -- public -------------------------------------------------------------------------------------
     def generate(self, prompt: Prompt, schema: type[T]) -> Generation[T]:
@@ -132,17 +132,15 @@ class OpenAIProvider:
 
     # -- one structured request, with capability fallback and transient retries ----------------------
     def _ask(self, messages: list[dict[str, str]], schema: type[BaseModel], usage: Usage) -> str:
-        if _JSON_SCHEMA_OK.get(self.endpoint, True):
+        if self.capabilities.get("json_schema") is not False:
             try:
                 body = self._with_retries(lambda: self._post_parse(messages, schema), usage)
             except openai.OpenAIError as exc:
                 if not rejects_json_schema(exc):
                     raise self._failure(exc, usage) from exc
-                with _CAPS_LOCK:
-                    _JSON_SCHEMA_OK[self.endpoint] = False
+                self.capabilities.learn("json_schema", False)
             else:
-                with _CAPS_LOCK:
-                    _JSON_SCHEMA_OK.setdefault(self.endpoint, True)
+                self.capabilities.learn("json_schema", True)
                 return self._read(body, messages, usage)
         fallback = [{"role": "system", "content": schema_instructions(schema)}] + messages
         try:

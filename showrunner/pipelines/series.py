@@ -105,7 +105,7 @@ def build_context(project: Project, settings: Settings, *, mode: Mode = "interac
     if llm is None:
         from showrunner.llm import get_llm
 
-        llm = get_llm(settings)
+        llm = get_llm(settings, project.root)
     if memory is None:
         from showrunner.memory import open_memory
 

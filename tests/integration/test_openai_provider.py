@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from pydantic import BaseModel, Field
 from showrunner.config import Settings
 from showrunner.llm import get_llm
 from showrunner.llm.base import LLMError, Prompt
+from showrunner.llm.capabilities import forget_in_process
 from showrunner.llm.openai_provider import OpenAIProvider
 
 pytestmark = pytest.mark.integration
@@ -120,11 +122,11 @@ def server() -> Iterator[FakeServer]:
     srv.httpd.server_close()
 
 
-def provider(server: FakeServer, **settings: Any) -> OpenAIProvider:
+def provider(server: FakeServer, project: Path | None = None, **settings: Any) -> OpenAIProvider:
     base: dict[str, Any] = {"llm": "openai", "openai_base_url": server.url, "model": "test-model",
                             "llm_max_attempts": 3, "llm_timeout_s": 5.0}
     s = Settings.model_validate(base | settings)
-    llm = get_llm(s)
+    llm = get_llm(s, project)
     assert isinstance(llm, OpenAIProvider)
     llm.backoff_s, llm.backoff_max_s = 0.05, 0.2
     return llm
@@ -289,3 +291,26 @@ def test_failed_calls_are_booked_with_what_they_really_spent(server: FakeServer,
     total = ledger.total()
     assert (total.calls, total.failed, total.requests, total.retries) == (1, 2, 6, 3)
     assert total.prompt_tokens == 84 + 42 and len(server.requests) == 6
+
+
+def test_capability_is_remembered_in_the_project_and_expires_on_a_config_change(server: FakeServer,
+                                                                               tmp_path: Path) -> None:
+    """Issue 13 item 2: a new process does not probe json_schema again; a changed config does."""
+    good = Reply(content=json.dumps(GOOD))
+    server.script(Reply(status=500, body=LLAMA_CPP_500), good)
+    provider(server, tmp_path).generate(PROMPT, Outline)
+    assert server.kinds() == ["json_schema", "json_object"]
+    stored = json.loads((tmp_path / "state" / "llm_capabilities.json").read_text())
+    assert stored[f"{server.url} test-model"]["capabilities"] == {"json_schema": False}
+    forget_in_process()  # as a new process would start
+    server.script(good)
+    provider(server, tmp_path).generate(PROMPT, Outline)
+    assert server.kinds()[2:] == ["json_object"]  # no doomed probe
+    forget_in_process()
+    server.script(good)
+    provider(server, tmp_path, model="other-model").generate(PROMPT, Outline)
+    assert server.kinds()[3:] == ["json_schema"]  # another model at the same URL is another endpoint
+    forget_in_process()
+    server.script(Reply(status=500, body=LLAMA_CPP_500), good)
+    provider(server, tmp_path, llm_timeout_s=7.0).generate(PROMPT, Outline)
+    assert server.kinds()[4:] == ["json_schema", "json_object"]  # config changed: probed again
