@@ -18,6 +18,7 @@ Layout (everything a series owns lives under one folder)::
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,28 @@ from showrunner.io import atomic_write
 
 FORMAT = "showrunner-project"
 FORMAT_VERSION = 1
+
+# Every path the project owns, its kind, and what to do when something of the other kind is in its place.
+_REBUILT = "move it away; showrunner recreates it"
+LAYOUT: tuple[tuple[str, str, str], ...] = (
+    ("settings.json", "file", "move it away or make it a JSON file of settings"),
+    ("canon", "folder", "move it away and restore the canon folder from a backup or git"),
+    ("canon/series.json", "file", "move it away and restore it from a backup or git"),
+    ("canon/facts.jsonl", "file", "move it away and restore it from a backup or git"),
+    ("drafts", "folder", _REBUILT),
+    ("drafts/queue.json", "file", "move it away; the next 'showrunner nightly' drafts again"),
+    ("memory", "folder", "move it away, then run 'showrunner memory rebuild'"),
+    ("state", "folder", "move it away and restore it from a backup; it holds the run state"),
+    ("state/checkpoints.sqlite", "file", "move it away and restore it from a backup; it holds the run state"),
+    ("state/run.json", "file", _REBUILT),
+    ("state/llm_capabilities.json", "file", _REBUILT),
+    ("renders", "folder", "move it away; 'showrunner render' renders again"),
+    ("logs", "folder", _REBUILT),
+    ("logs/ledger.jsonl", "file", _REBUILT),
+    ("logs/decisions.jsonl", "file", _REBUILT),
+    ("reports", "folder", _REBUILT),
+    (".lock", "file", _REBUILT),
+)
 
 
 @dataclass(frozen=True)
@@ -130,7 +153,25 @@ class Project:
             raise ProjectError(f"{marker} is unreadable ({exc}); restore it from a backup") from exc
         if meta.get("format") != FORMAT:
             raise ProjectError(f"{root} is not a showrunner series (project.json has no showrunner marker)")
-        return cls(root)
+        project = cls(root)
+        project.check_layout()
+        return project
+
+    def check_layout(self) -> None:
+        """Refuse a project where a path it owns has the wrong kind (say ``memory/`` replaced by a file).
+
+        Missing paths are fine (they are created when needed); a wrong kind is a one-line
+        :class:`ProjectError` naming the path and the fix, before any command touches it.
+        """
+        for rel, kind, fix in LAYOUT:
+            path = self.root / rel
+            if not os.path.lexists(path):
+                continue
+            is_dir = path.is_dir()
+            if (kind == "folder") != is_dir or (kind == "file" and not path.is_file()):
+                found = ("a folder" if is_dir else "a file" if path.is_file()
+                         else "a broken link" if path.is_symlink() else "not a regular file")
+                raise ProjectError(f"{path} should be a {kind} but is {found}; {fix}")
 
     # ---- lock
     @contextmanager
