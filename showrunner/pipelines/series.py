@@ -27,6 +27,7 @@ from showrunner.config import Settings, load_settings
 from showrunner.context import Context, Meter, Mode, Progress, RenderHook, quiet
 from showrunner.errors import BadInput, ProjectError, ServiceError
 from showrunner.graph import build_graph, serializer
+from showrunner.io import create_file
 from showrunner.memory.canon import Canon
 from showrunner.models import Bible
 from showrunner.pipelines.project import Project
@@ -83,8 +84,7 @@ def open_saver(project: Project, settings: Settings) -> Iterator[BaseCheckpointS
             pg.setup()
             yield pg
         return
-    project.checkpoints.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(project.checkpoints, check_same_thread=False)
+    conn = sqlite3.connect(create_file(project.checkpoints), check_same_thread=False)
     try:
         yield SqliteSaver(conn, serde=serializer())
     finally:
