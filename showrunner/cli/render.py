@@ -32,6 +32,7 @@ def render_cmd(
 ) -> None:
     """Render the approved storyboard of an episode: keyframes, clips, the cut, subtitles and exports."""
     from showrunner.config import load_settings
+    from showrunner.pipelines.ledger import meter_for, project_ledger
     from showrunner.pipelines.project import Project
     from showrunner.pipelines.render import render_episode
 
@@ -45,6 +46,9 @@ def render_cmd(
     with proj.lock("showrunner render"):
         report = render_episode(proj, settings, episode, shot_id=shot, force=force, progress=progress,
                                 aspect=aspect, burn_subtitles=burn_subs)
+        # the same meter as the graph's: one ledger record per keyframe or clip rendered (retakes included)
+        meter_for(project_ledger(proj.root, settings.prices)).renders(report.items(),
+                                                                      {"episode": episode, "node": "render"})
     lines = [f"episode {episode}: {report.rendered} rendered, {report.reused} reused"
              + (f", {report.human} human" if report.human else "")
              + (f"; clips {report.clips_rendered} rendered, {report.clips_reused} reused" if report.video_backend

@@ -1,4 +1,7 @@
-"""Cost accounting: one JSON line per LLM call or render in ``<project>/logs/ledger.jsonl``.
+"""Cost accounting: one JSON line per LLM call or rendered keyframe/clip in ``<project>/logs/ledger.jsonl``.
+
+:class:`LedgerMeter` is the one metering path: the graph's ``Context`` and the ``render`` command write
+through it, in every mode, and :class:`Totals` is the one set of sums that status, report and estimate show.
 
 :class:`Ledger` appends records and sums them; :class:`MeteredLLM` wraps any
 :class:`~showrunner.llm.base.StructuredLLM` and writes every call to the ledger with its cost from the
@@ -193,13 +196,41 @@ class MeteredLLM:
             self.on_record(rec)
 
 
-def meter_for(ledger: Ledger, **base_tags: Any) -> Callable[[StructuredLLM, dict[str, Any]], StructuredLLM]:
-    """A graph ``Context.meter``: ``meter(llm, tags)`` → that LLM metered into ``ledger`` with the tags."""
+class LedgerMeter:
+    """The one metering path (``Context.meter``): every LLM call and every rendered keyframe or clip.
 
-    def meter(llm: StructuredLLM, tags: dict[str, Any]) -> StructuredLLM:
-        return MeteredLLM(llm, ledger, tags={**base_tags, **tags})
+    ``llm(inner, tags)`` wraps an LLM so each call is written with ``tags``; ``renders(items, tags)``
+    writes one render record per item a render reported (``stage`` keyframe or clip, ``shot``,
+    ``backend``, ``seconds``, ``gpu_seconds``). Frames found in the cache are not items: they cost nothing.
+    ``on_record`` sees every record written (nightly budgets sum them as they come).
+    """
 
-    return meter
+    def __init__(self, ledger: Ledger, *, on_record: Callable[[dict[str, Any]], None] | None = None,
+                 **base_tags: Any) -> None:
+        self.ledger = ledger
+        self.on_record = on_record
+        self.base_tags = base_tags
+
+    def llm(self, inner: StructuredLLM, tags: Mapping[str, Any]) -> StructuredLLM:
+        return MeteredLLM(inner, self.ledger, tags={**self.base_tags, **tags}, on_record=self.on_record)
+
+    def renders(self, items: list[dict[str, Any]], tags: Mapping[str, Any]) -> list[dict[str, Any]]:
+        written = []
+        for item in items:
+            extra = {k: v for k, v in item.items() if k not in ("seconds", "gpu_seconds", "backend")}
+            rec = self.ledger.record_render(float(item.get("seconds") or 0.0), float(item.get("gpu_seconds") or 0.0),
+                                            str(item.get("backend") or "render"),
+                                            **{**self.base_tags, **tags, **extra})
+            if self.on_record is not None:
+                self.on_record(rec)
+            written.append(rec)
+        return written
+
+
+def meter_for(ledger: Ledger, *, on_record: Callable[[dict[str, Any]], None] | None = None,
+              **base_tags: Any) -> LedgerMeter:
+    """A graph ``Context.meter`` writing into ``ledger`` with ``base_tags`` on every record."""
+    return LedgerMeter(ledger, on_record=on_record, **base_tags)
 
 
 def project_ledger(root: Path, prices: Mapping[str, Price] | None = None) -> Ledger:

@@ -29,7 +29,7 @@ from showrunner.memory.canon import Canon
 from showrunner.models import Fact
 from showrunner.pipelines import nightly_graph as drafting
 from showrunner.pipelines import series
-from showrunner.pipelines.estimate import estimate
+from showrunner.pipelines.estimate import complete_episodes, estimate
 from showrunner.pipelines.ledger import Ledger, Totals, project_ledger
 from showrunner.pipelines.project import Project
 from showrunner.pipelines.report import summarize_draft, write_report
@@ -170,7 +170,8 @@ def _night(project: Project, settings: Settings, k: int, budgets: Budgets, llm: 
     started = time.time()
     night: dict[str, Any] = {
         "night": night_id, "started": started, "status": "running", "planned": todo, "episodes": [],
-        "budgets": budgets.__dict__, "estimate": estimate(ledger, settings, max(len(todo), 1)).model_dump(),
+        "budgets": budgets.__dict__, "estimate": estimate(ledger, settings, max(len(todo), 1),
+                                                        complete_episodes(project)).model_dump(),
         "errors": [], "episodes_done": 0}
     append_jsonl(project.root / "logs" / "nights.jsonl", night)
     status, code, message = "done", 0, f"drafted {len(todo)} episode(s)" if todo else "nothing to draft"

@@ -93,11 +93,12 @@ def open_saver(project: Project, settings: Settings) -> Iterator[BaseCheckpointS
 
 def build_context(project: Project, settings: Settings, *, mode: Mode = "interactive",
                   auto_approve: frozenset[str] = frozenset(), llm: Any = None, memory: Any = None,
-                  progress: Progress = quiet, meter: Meter | None = None, **extra: Any) -> Context:
-    """Services for a run: the metered LLM, the memory and the render hook.
+                  progress: Progress = quiet, meter: Meter | None = None, render: RenderHook | None = None,
+                  **extra: Any) -> Context:
+    """Services for a run: the LLM, the memory, the renderer and the meter that books both.
 
-    The provider comes from settings and writes every call to the project's ledger; the render hook
-    renders at the settings' preset (drafts under renders/drafts/).
+    The provider comes from settings; the renderer renders at the settings' preset (drafts under
+    renders/drafts/); the meter writes every LLM call and rendered frame to the project's ledger.
     """
     from showrunner.pipelines.ledger import meter_for, project_ledger
     from showrunner.pipelines.render import render_hook
@@ -110,12 +111,11 @@ def build_context(project: Project, settings: Settings, *, mode: Mode = "interac
         from showrunner.memory import open_memory
 
         memory = open_memory(project, settings)
-    if extra.get("render") is None:
-        extra["render"] = render_hook(project, settings)
     if meter is None:
-        meter = meter_for(project_ledger(project.root, settings.prices), **({"draft": True} if mode == "draft" else {}))
+        meter = meter_for(project_ledger(project.root, settings.prices))
     return Context(llm=llm, memory=memory, canon=Canon(project.canon_dir), settings=settings, root=project.root,
-                   mode=mode, auto_approve=auto_approve, meter=meter, progress=progress, **extra)
+                   mode=mode, auto_approve=auto_approve, meter=meter, progress=progress,
+                   renderer=render or render_hook(project, settings), **extra)
 
 
 def _config(thread: str) -> RunnableConfig:
