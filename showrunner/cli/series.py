@@ -136,8 +136,9 @@ def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
         wall = "" if v.get("wall_seconds") is None else f", wall {v['wall_seconds']} s"
         label = "bible" if k == 0 else f"episode {k}"
         failed = f", {v['failed']} failed" if v.get("failed") else ""
+        renders = f", {v['renders']} renders" if v.get("renders") else ""
         lines.append(f"  {label}: {v.get('calls', 0)} calls{failed}, {v.get('requests', 0)} requests, "
-                     f"{v.get('prompt_tokens', 0)}+{v.get('completion_tokens', 0)} tokens{wall}")
+                     f"{v.get('prompt_tokens', 0)}+{v.get('completion_tokens', 0)} tokens{renders}{wall}")
     if data["drafts"]:
         lines.append("nightly drafts: " + ", ".join(f"{k} {v['status']} at {v.get('gate') or '-'}"
                                                     for k, v in data["drafts"].items()))
