@@ -89,11 +89,14 @@ class Recorder:
             def do_POST(self) -> None:  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("content-length", 0)))
                 status, body = outer.forward(self.path, raw)
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (its timeout) and retries
 
         self.upstream = upstream
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -143,11 +146,11 @@ def ledger_sums(root: Path) -> dict[str, Any]:
             "repairs": t.repairs, "tokens": t.tokens}
 
 
-def one_run(i: int, rec: Recorder, env: dict[str, str], work: Path) -> dict[str, Any]:
+def one_run(i: int, rec: Recorder, env: dict[str, str], work: Path, premise: str) -> dict[str, Any]:
     rec.run = f"run{i}"
     root = work / f"run{i}"
     start = time.time()
-    proc = cli(["new", PREMISE, "-n", "2", "--auto-approve", "all", "-p", str(root), "--json"], env, timeout=3600)
+    proc = cli(["new", premise, "-n", "2", "--auto-approve", "all", "-p", str(root), "--json"], env, timeout=3600)
     done = proc.returncode == 0 and json.loads(proc.stdout).get("status") == "done"
     mine = [r for r in rec.records if r["run"] == rec.run]
     return {"run": i, "completed": done, "rc": proc.returncode, "seconds": round(time.time() - start, 1),
@@ -185,22 +188,26 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--kill-after", type=int, default=6, help="answered requests before the server is killed")
     ap.add_argument("--record", type=Path, help="write the raw response bodies here (JSON lines)")
+    ap.add_argument("--premise", default=PREMISE, help="the series premise (vary it to record other replies)")
+    ap.add_argument("--skip-kill", action="store_true", help="skip the kill -9 / resume run")
     args = ap.parse_args()
     server = LlamaServer(free_port())
     server.start()
     rec = Recorder(f"http://127.0.0.1:{server.port}/v1")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SHOWRUNNER_"))}
     env |= {"OPENAI_BASE_URL": rec.url, "SHOWRUNNER_LLM": "openai", "SHOWRUNNER_MODEL": "smollm2",
-            "SHOWRUNNER_EMBEDDER": "hash", "SHOWRUNNER_LLM_TIMEOUT_S": "600"}
+            "SHOWRUNNER_EMBEDDER": "hash"}
     try:
         with tempfile.TemporaryDirectory(prefix="real-server-") as tmp:
-            runs = [one_run(i, rec, env, Path(tmp)) for i in range(1, args.runs + 1)]
-            for r in runs:
-                print(json.dumps(r), file=sys.stderr)
-            kill = kill_run(rec, server, env, Path(tmp), args.kill_after)
+            runs = []
+            for i in range(1, args.runs + 1):
+                runs.append(one_run(i, rec, env, Path(tmp), args.premise))
+                print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+            kill = ({"repeated_calls": None} if args.skip_kill
+                    else kill_run(rec, server, env, Path(tmp), args.kill_after))
     finally:
         server.kill()
-    summary = {"runs": args.runs, "runs_completed": sum(r["completed"] for r in runs),
+    summary = {"premise": args.premise, "runs": args.runs, "runs_completed": sum(r["completed"] for r in runs),
                "requests": sum(r.get("requests", 0) for r in runs), "repairs": sum(r.get("repairs", 0) for r in runs),
                "failed_calls": sum(r.get("failed", 0) for r in runs),
                "fallbacks": sum(r["fallbacks"] for r in runs), "seconds": round(sum(r["seconds"] for r in runs), 1),
@@ -210,11 +217,16 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     with RESULTS.open("a", encoding="utf-8") as f:
         f.write(json.dumps({"ts": time.time(), "summary": summary, "runs": runs}) + "\n")
-    if args.record:
+    if args.record:  # appends: several premises make one recording
         args.record.parent.mkdir(parents=True, exist_ok=True)
-        keep = [{k: r[k] for k in ("schema", "kind", "status", "accepted", "body")} for r in rec.records
-                if r["status"] != 502]
-        args.record.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in keep), encoding="utf-8")
+        keep, seen = [], set()
+        for r in rec.records:  # temperature 0 repeats replies: one copy of each distinct answer
+            key = (r["schema"], r["kind"], r["status"], r["accepted"], r["content"] or r["body"])
+            if r["status"] != 502 and key not in seen:
+                seen.add(key)
+                keep.append({k: r[k] for k in ("schema", "kind", "status", "accepted", "body")})
+        with args.record.open("a", encoding="utf-8") as f:
+            f.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in keep))
     print(json.dumps(summary, indent=None if args.json else 2))
 
 
