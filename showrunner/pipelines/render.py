@@ -51,6 +51,18 @@ class ShotRecord(BaseModel):
     clip_gpu_seconds: float = 0.0
 
 
+class ReferenceRecord(BaseModel):
+    """A character reference sheet the image backend generated in this run."""
+
+    character: str
+    seconds: float = 0.0
+    gpu_seconds: float = 0.0
+
+
+def _on_gpu(backend: Backend) -> bool:
+    return str(backend.identity().get("device", "cpu")).startswith("cuda")
+
+
 class RenderReport(BaseModel):
     """Counts and paths of one ``render_episode`` call (what ``showrunner render --json`` prints)."""
 
@@ -70,12 +82,16 @@ class RenderReport(BaseModel):
     seconds: float = 0.0
     gpu_seconds: float = Field(0.0, description="Seconds spent on a CUDA device.")
 
+    sheets: list[ReferenceRecord] = Field(default_factory=list,
+                                          description="Character reference sheets generated in this run.")
+
     def items(self) -> list[dict[str, Any]]:
-        """What this run really rendered, one item per keyframe or clip (cache hits are not items).
+        """What this run really rendered, one item per reference sheet, keyframe or clip (not cache hits).
 
         The unit every meter books (:class:`~showrunner.pipelines.ledger.LedgerMeter`).
         """
-        out: list[dict[str, Any]] = []
+        out: list[dict[str, Any]] = [{"stage": "reference", "character": r.character, "backend": self.backend,
+                                      "seconds": r.seconds, "gpu_seconds": r.gpu_seconds} for r in self.sheets]
         for shot in self.shots:
             if shot.status == "rendered":
                 out.append({"stage": "keyframe", "shot": shot.id, "backend": self.backend,
@@ -129,15 +145,19 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
     if shot_id is not None and shot_id not in ids:
         raise BadInput(f"episode {episode_no} has no shot {shot_id!r}; shots: {', '.join(ids)}")
     selected = set(ids) if shot_id is None else {shot_id}
+    sheets: list[tuple[str, float]] = []
     if getattr(image, "uses_references", False):
         from showrunner.tools.refsheet import ensure_references
 
-        refs = ensure_references(project, settings, image, [c for j in jobs for c in j.characters])
+        refs = ensure_references(project, settings, image, [c for j in jobs for c in j.characters], sheets)
         for j in jobs:
             j.references = {c.id: refs[c.id] for c in j.characters if c.id in refs}
     prov = Provenance.for_project(project.root, settings.c2pa_cert, settings.c2pa_key)
     report = RenderReport(episode=episode_no, preset=preset.name, backend=image.name,
-                          video_backend=video.name if video else None, aspect=aspect)
+                          video_backend=video.name if video else None, aspect=aspect,
+                          sheets=[ReferenceRecord(character=cid, seconds=round(sec, 4),
+                                                  gpu_seconds=round(sec, 4) if _on_gpu(image) else 0.0)
+                                  for cid, sec in sheets])
     records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress)
     clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress) if video else {}
     report.shots = [records[i] for i in ids]
