@@ -8,9 +8,10 @@ and in two modes:
 * ``draft`` (nightly) — gates never interrupt, approved-looking work goes to ``<project>/drafts/`` and the
   memory's ``draft`` space, retrieval includes earlier drafts, and the canon is never written.
 
-All LLM calls go through :meth:`Context.generate`, the one place where calls are tagged with episode
-and node and passed through ``meter`` (``showrunner.pipelines.ledger.meter_for``), which writes each call
-to the project's ledger.
+All LLM calls go through :meth:`Context.generate` and all renders through :meth:`Context.render`: the
+one place where work is tagged with episode and node and passed through ``meter``
+(:class:`showrunner.pipelines.ledger.LedgerMeter`), which writes each LLM call and each rendered keyframe
+or clip to the project's ledger, in both modes.
 """
 
 from __future__ import annotations
@@ -20,29 +21,56 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from showrunner.config import Settings
 from showrunner.io import append_jsonl, atomic_write
 from showrunner.llm.base import Generation, Prompt, StructuredLLM, T
 from showrunner.memory.base import MemoryStore
 from showrunner.memory.canon import Canon
-from showrunner.models import Bible, Fact, Shot
+from showrunner.models import Bible, Episode, Fact, Shot
 from showrunner.world import World
 
 Mode = Literal["interactive", "draft"]
-RenderHook = Callable[..., dict[str, Any]]
-Meter = Callable[[StructuredLLM, dict[str, Any]], StructuredLLM]
 Progress = Callable[[str, dict[str, Any]], None]
 
 
-def noop_render(*, episode: int, shots: list[Shot], mode: Mode = "interactive", **_: Any) -> dict[str, Any]:
-    """Default render hook until the render pipeline is wired: renders nothing and says so."""
-    return {"rendered": False, "episode": episode, "shots": len(shots), "reason": "no render hook configured"}
+class Renderer(Protocol):
+    """Renders an episode's shots; the summary's ``items`` list what was really rendered (for metering).
+
+    Each item: ``{"stage": "keyframe"|"clip", "shot": id, "backend": name, "seconds": s, "gpu_seconds": g}``.
+    """
+
+    def __call__(self, *, episode: int, shots: list[Shot], mode: Mode = "interactive",
+                 script: Episode | None = None) -> dict[str, Any]: ...
 
 
-def no_meter(llm: StructuredLLM, tags: dict[str, Any]) -> StructuredLLM:
-    return llm
+RenderHook = Renderer  # the name the pipelines use
+
+
+class Meter(Protocol):
+    """Where the context sends what work cost (:class:`showrunner.pipelines.ledger.LedgerMeter`)."""
+
+    def llm(self, inner: StructuredLLM, tags: dict[str, Any]) -> StructuredLLM: ...
+
+    def renders(self, items: list[dict[str, Any]], tags: dict[str, Any]) -> Any: ...
+
+
+def noop_render(*, episode: int, shots: list[Shot], mode: Mode = "interactive", script: Episode | None = None
+                ) -> dict[str, Any]:
+    """Default renderer until the render pipeline is wired: renders nothing and says so."""
+    return {"rendered": False, "episode": episode, "shots": len(shots), "reason": "no render hook configured",
+            "items": []}
+
+
+class NoMeter:
+    """Meters nothing (unit tests and evals without a project)."""
+
+    def llm(self, inner: StructuredLLM, tags: dict[str, Any]) -> StructuredLLM:
+        return inner
+
+    def renders(self, items: list[dict[str, Any]], tags: dict[str, Any]) -> None:
+        return None
 
 
 def quiet(event: str, data: dict[str, Any]) -> None:
@@ -60,8 +88,8 @@ class Context:
     root: Path | None = None
     mode: Mode = "interactive"
     auto_approve: frozenset[str] = frozenset()
-    render: RenderHook = noop_render
-    meter: Meter = no_meter
+    renderer: Renderer = noop_render
+    meter: Meter = field(default_factory=NoMeter)
     progress: Progress = quiet
     budget_tokens: int = 500
     max_scenes: int = 4
@@ -74,7 +102,18 @@ class Context:
         self.progress("llm", {"prompt": prompt.id, **tags})
         if self.mode == "draft":
             tags["draft"] = True
-        return self.meter(self.llm, tags).generate(prompt, schema)
+        return self.meter.llm(self.llm, tags).generate(prompt, schema)
+
+    # ---- render
+    def render(self, *, episode: int, shots: list[Shot], mode: Mode, script: Episode | None = None) -> dict[str, Any]:
+        """Render through the renderer and meter every keyframe and clip it rendered (node ``render_episode``)."""
+        self.progress("render", {"episode": episode, "shots": len(shots)})
+        result = self.renderer(episode=episode, shots=shots, mode=mode, script=script)
+        tags: dict[str, Any] = {"episode": episode, "node": "render_episode"}
+        if self.mode == "draft":
+            tags["draft"] = True
+        self.meter.renders(list(result.get("items") or []), tags)
+        return result
 
     # ---- the world
     def world(self, bible: Bible) -> World:

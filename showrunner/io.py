@@ -2,6 +2,8 @@
 
 Files follow the user's umask (a temp file from :func:`tempfile.mkstemp` is 0600; it is widened to
 ``0o666 & ~umask`` before the rename), so outputs are as readable as anything else the user writes.
+:func:`create_file` does the same for files that libraries create (SQLite databases). The one exception
+in a project is the self-signed provenance key (``provenance/signer-key.pem``), kept private (0600).
 """
 
 from __future__ import annotations
@@ -23,6 +25,20 @@ def _umask() -> int:
 def file_mode() -> int:
     """The mode a new regular file gets under the current umask."""
     return 0o666 & ~_umask()
+
+
+def create_file(path: Path) -> Path:
+    """Create ``path`` empty with the umask's mode unless it exists (for files that libraries create).
+
+    SQLite creates databases 0644 whatever the umask (and copies that mode to its journals); a file that
+    already exists keeps its mode, so the checkpoint and chroma databases are created here first.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    except FileExistsError:
+        pass
+    return path
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:

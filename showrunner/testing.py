@@ -1,9 +1,10 @@
 """Honest test doubles shipped with the package: a scripted LLM that replays canned answers.
 
 ``ScriptedLLM`` implements the same :class:`~showrunner.llm.base.StructuredLLM` interface as the real
-providers. It answers from a queue of canned instances (``enqueue``) or from a function of the request
-(``responder``), validates every answer against the requested schema exactly as a provider would, and
-records every request so tests can assert on the prompts the agents sent.
+providers. It answers from a queue of canned instances, dicts or raw reply text (``enqueue``) or from a function of
+the request (``responder``). Every answer is turned into reply text and goes through the same parse path
+as a real provider's (:func:`~showrunner.llm.jsontools.ask_until_valid`: lenient JSON, strict schema, one
+repair retry), and every request is recorded so tests can assert on the prompts the agents sent.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from showrunner.llm.base import Generation, LLMError, Prompt, T, Usage, estimate_tokens
+from showrunner.llm.base import Generation, LLMError, Message, Prompt, T, Usage, estimate_tokens
+from showrunner.llm.jsontools import InvalidReply, ask_until_valid, error_summary
 from showrunner.memory.base import ContextPack, Space
 from showrunner.memory.embeddings import HashEmbedder as HashEmbedder  # deterministic test embedder
 from showrunner.models import Fact, SceneRef
@@ -38,7 +40,7 @@ class Request:
         return self.prompt.text
 
 
-Responder = Callable[[Prompt, type[BaseModel]], BaseModel | dict[str, Any]]
+Responder = Callable[[Prompt, type[BaseModel]], BaseModel | dict[str, Any] | str]
 
 
 class ScriptedLLM:
@@ -51,11 +53,11 @@ class ScriptedLLM:
         self.model = model
         self.responder = responder
         self.latency_s = latency_s
-        self.queue: deque[BaseModel | dict[str, Any] | Exception] = deque()
+        self.queue: deque[BaseModel | dict[str, Any] | str | Exception] = deque()
         self.requests: list[Request] = []
 
-    def enqueue(self, *answers: BaseModel | dict[str, Any] | Exception) -> ScriptedLLM:
-        """Queue answers (instances, dicts, or exceptions to raise), consumed in order."""
+    def enqueue(self, *answers: BaseModel | dict[str, Any] | str | Exception) -> ScriptedLLM:
+        """Queue answers (instances, dicts, raw reply text, or exceptions to raise), consumed in order."""
         self.queue.extend(answers)
         return self
 
@@ -65,25 +67,48 @@ class ScriptedLLM:
     def generate(self, prompt: Prompt, schema: type[T]) -> Generation[T]:
         self.requests.append(Request(prompt, schema))
         start = time.perf_counter()
+        usage = Usage(provider=self.provider, model=self.model, prompt_id=prompt.id, prompt_version=prompt.version)
+        asked = [prompt]
+
+        def ask(error: str | None) -> str:
+            if error is not None:  # a repair retry, as the real providers make it
+                asked.append(Prompt(prompt.id, prompt.version, asked[-1].messages + (
+                    Message("assistant", replies[-1]),
+                    Message("user", f"That reply is not valid: {error}. Answer again with the complete, "
+                                    "corrected JSON object only."))))
+            replies.append(self._answer(asked[-1], schema, usage))
+            return replies[-1]
+
+        replies: list[str] = []
+        try:
+            value = ask_until_valid(ask, schema, usage)
+        except InvalidReply as exc:
+            raise LLMError(f"scripted LLM gave no valid {schema.__name__} after a repair retry: "
+                           f"{error_summary(exc.error, 200)}", usage=usage) from exc.error
+        finally:
+            usage.latency_s = time.perf_counter() - start
+        return Generation(value=value, usage=usage)
+
+    def _answer(self, prompt: Prompt, schema: type[BaseModel], usage: Usage) -> str:
+        """The next canned answer as the text a server would send (instances and dicts as JSON)."""
         if self.latency_s:
             time.sleep(self.latency_s)
+        usage.requests += 1
         if self.queue:
             answer = self.queue.popleft()
         elif self.responder is not None:
             answer = self.responder(prompt, schema)
         else:
-            raise LLMError(f"scripted LLM has no answer queued for prompt {prompt.id!r}")
+            raise LLMError(f"scripted LLM has no answer queued for prompt {prompt.id!r}", usage=usage)
+        if isinstance(answer, LLMError) and answer.usage is None:
+            answer.usage = usage
         if isinstance(answer, Exception):
             raise answer
-        data = answer.model_dump() if isinstance(answer, BaseModel) else answer
-        value = schema.model_validate(data)
-        usage = Usage(
-            provider=self.provider, model=self.model, prompt_id=prompt.id, prompt_version=prompt.version,
-            prompt_tokens=estimate_tokens(prompt.text),
-            completion_tokens=estimate_tokens(value.model_dump_json()),
-            latency_s=time.perf_counter() - start,
-        )
-        return Generation(value=value, usage=usage)
+        text = answer.model_dump_json() if isinstance(answer, BaseModel) else (
+            answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False))
+        usage.prompt_tokens += estimate_tokens(prompt.text)
+        usage.completion_tokens += estimate_tokens(text)
+        return text
 
 
 class ListMemory:

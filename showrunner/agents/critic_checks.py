@@ -223,6 +223,9 @@ def check_bible(bible: Bible, *, embedder: Embeds | None = None, premise: str = 
     twice = sorted({e.number for e, k in zip(bible.episodes, keys, strict=True) if k and keys.count(k) > 1})
     if twice:
         out.append(CheckFinding("duplicate_logline", f"episodes {twice[:8]} share a logline", True, ("coherence",)))
+    if len(bible.characters) < 2:
+        out.append(CheckFinding("thin_cast", f"the cast has {len(bible.characters)} distinct character(s); a series "
+                                "needs at least two people with different names", True, ("character_consistency",)))
     roles = {_norm(c.role) for c in bible.characters}
     if len(bible.characters) >= 2 and len(roles) == 1:
         role = roles.pop() or "no role"

@@ -31,8 +31,13 @@ def write_bible(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]
                     max_characters=5, max_locations=4)
     gen = ctx.generate(prompt, BibleDraft, episode=0, node="write_bible")
     bible = bible_from_draft(gen.value, premise=state["premise"], episodes=n)
-    found = check_bible(bible, embedder=embedder_for(ctx), premise=state["premise"])
-    return {"bible": bible, "bible_findings": [f.message for f in found if f.blocking],
+    found = [f.message for f in check_bible(bible, embedder=embedder_for(ctx), premise=state["premise"])
+             if f.blocking]
+    before = state.get("bible")
+    by_critic = rewrite and (state.get("review") or {}).get("action") != "reject"  # not a person's rejection
+    if by_critic and before is not None and len(found) > len(state.get("bible_findings") or []):
+        bible, found = before, list(state.get("bible_findings") or [])  # a worse rewrite never replaces a draft
+    return {"bible": bible, "bible_findings": found,
             "bible_rewrites": (state.get("bible_rewrites") or 0) + (1 if rewrite else 0),
             "usage": [usage_record(gen.usage, episode=0, node="write_bible")]}
 

@@ -80,7 +80,7 @@ def rebuild_cmd(project: ProjectOpt = Path("."), as_json: JsonOpt = False, embed
 
     proj = Project.open(project)
     settings = _settings(proj.root, embedder)
-    with proj.lock("memory rebuild"):
+    with proj.lock("showrunner memory rebuild"):
         n, secs = timed_rebuild(open_memory(proj, settings), Canon(proj.canon_dir))
     emit({"facts": n, "seconds": round(secs, 3)}, as_json, f"indexed {n} canon facts in {secs:.1f}s")
 

@@ -108,7 +108,7 @@ def _llm(project: Path | None, semantic: bool) -> object | None:
         return None
     from showrunner.llm import get_llm
 
-    return get_llm(settings)
+    return get_llm(settings, project)
 
 
 def _table(findings: list[ContinuityIssue]) -> Table:

@@ -79,6 +79,7 @@ def estimate(
     as_json: JsonOpt = False,
 ) -> None:
     """Predict calls, tokens, renders and cost of the next episodes from this series' history."""
+    from showrunner.pipelines.estimate import complete_episodes
     from showrunner.pipelines.estimate import estimate as run_estimate
     from showrunner.pipelines.ledger import project_ledger
 
@@ -86,7 +87,7 @@ def estimate(
         raise BadInput(f"--episodes {episodes} is out of range; use 1 to 10000")
     proj = Project.open(project)
     settings = load_settings(proj.root)
-    est = run_estimate(project_ledger(proj.root, settings.prices), settings, episodes)
+    est = run_estimate(project_ledger(proj.root, settings.prices), settings, episodes, complete_episodes(proj))
     t = est.total
     basis = (f"history of {est.history_episodes} episode(s)" if est.basis == "history" else "defaults (new series)")
     lines = [f"next {episodes} episode(s) on {est.provider}/{est.model}, from {basis}:",

@@ -32,16 +32,20 @@ def render_cmd(
 ) -> None:
     """Render the approved storyboard of an episode: keyframes, clips, the cut, subtitles and exports."""
     from showrunner.config import load_settings
+    from showrunner.pipelines.ledger import meter_for, project_ledger
     from showrunner.pipelines.project import Project
     from showrunner.pipelines.render import render_episode
 
     proj = Project.open(project)
     settings = load_settings(proj.root, preset=preset)
 
-    with proj.lock("render"), output.progress(f"render episode {episode}", quiet=as_json) as step:
+    with proj.lock("showrunner render"), output.progress(f"render episode {episode}", quiet=as_json) as step:
         report = render_episode(proj, settings, episode, shot_id=shot, force=force,
                                 progress=lambda e: step(f"{e['stage']} {e['shot']}: {e['status']}"),
                                 aspect=aspect, burn_subtitles=burn_subs)
+        # the same meter as the graph's: one ledger record per keyframe or clip rendered (retakes included)
+        meter_for(project_ledger(proj.root, settings.prices)).renders(report.items(),
+                                                                      {"episode": episode, "node": "render"})
     lines = [f"episode {episode}: {report.rendered} rendered, {report.reused} reused"
              + (f", {report.human} human" if report.human else "")
              + (f"; clips {report.clips_rendered} rendered, {report.clips_reused} reused" if report.video_backend
@@ -67,7 +71,7 @@ def replace_cmd(
     from showrunner.pipelines.project import Project
 
     proj = Project.open(project)
-    with proj.lock("shot replace"):
+    with proj.lock("showrunner shot replace"):
         record = replace_shot(proj, load_settings(proj.root), episode, shot, image)
     emit(record, as_json, f"shot {shot} of episode {episode} now uses {image} (stored as {record['frame']}); "
                           f"run 'showrunner render --episode {episode}' to re-cut")

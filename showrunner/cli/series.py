@@ -100,50 +100,64 @@ def _episode_rows(root: Path) -> tuple[dict[str, Any], dict[int, dict[str, Any]]
     proj = Project.open(root)
     snap = snapshot(proj)
     values = snap.values
-    rows: dict[int, dict[str, Any]] = {}
-    for rec in project_ledger(proj.root).entries(kind="llm"):
-        ep = rec.get("episode")
-        if isinstance(ep, int) and not rec.get("draft"):  # nightly drafts are reported by 'showrunner report'
-            row = rows.setdefault(ep, {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "llm_seconds": 0.0})
-            row["calls"] += 1
-            row["prompt_tokens"] += int(rec.get("prompt_tokens") or 0)
-            row["completion_tokens"] += int(rec.get("completion_tokens") or 0)
-            row["llm_seconds"] = round(row["llm_seconds"] + float(rec.get("latency_s") or 0.0), 3)
+    ledger = project_ledger(proj.root)
+    # nightly drafts (draft=True) are reported by 'showrunner report'; these rows are the live series
+    rows: dict[int, dict[str, Any]] = {ep: t.as_dict() for ep, t in ledger.totals(by="episode", draft=None).items()
+                                       if isinstance(ep, int)}
     started, finished = values.get("started_at") or {}, values.get("finished_at") or {}
     for key, t0 in started.items():
         row = rows.setdefault(int(key), {})
         row["wall_seconds"] = round(finished[key] - t0, 2) if key in finished else None
-    return {**outcome(snap), "meta": proj.meta(), "episode": values.get("episode")}, rows
+    return {**outcome(snap), "meta": proj.meta(), "episode": values.get("episode"),
+            "totals": ledger.total().as_dict()}, rows
 
 
 def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Progress, what waits for whom, and tokens and time per episode."""
     out, rows = _episode_rows(project)
-    meta, pend = out.pop("meta"), out["pending"]
+    meta, pend, totals = out.pop("meta"), out["pending"], out.pop("totals")
     data = {"project": str(project.resolve()), "premise": meta.get("premise"), "episodes": meta.get("episodes"),
             "status": out["status"], "completed": out["completed"],
             "pending": None if not pend else {"gate": pend["gate"], "episode": pend["episode"],
                                               "waiting_for": WAITING_FOR.get(pend["gate"], "a person")},
-            "per_episode": {str(k): v for k, v in sorted(rows.items())}, **_night_view(project)}
+            "per_episode": {str(k): v for k, v in sorted(rows.items())}, "totals": totals,
+            **_night_view(project), **_run_view(project, out["status"])}
     where = shlex.quote(data["project"])
-    data["next"] = (f"showrunner review -p {where}" if pend else f"showrunner resume -p {where}"
-                    if out["status"] == "stopped" else None)
+    if pend:  # the one next step: a gate waits for a person, or a stopped run goes on with resume
+        data["next"] = f"showrunner review -p {where}"
+    elif data["next"]:
+        data["next"] = f"showrunner resume -p {where}"
     lines = [f"{data['status']}: {len(out['completed'])}/{meta.get('episodes')} episodes approved"]
     if pend:
         lines.append(f"waiting at gate {pend['gate']} (episode {pend['episode']}) for {WAITING_FOR[pend['gate']]}")
+    run = data["last_run"]
+    if run and run["state"] != "finished":
+        lines.append(f"last run: {run['command']} (pid {run['pid']}) {run['state']}"
+                     + (f": {run['error']}" if run.get("error") else ""))
     if data["next"]:
         lines.append(f"next: {data['next']}")
     for k, v in sorted(rows.items()):
         wall = "" if v.get("wall_seconds") is None else f", wall {v['wall_seconds']} s"
         label = "bible" if k == 0 else f"episode {k}"
-        lines.append(f"  {label}: {v.get('calls', 0)} calls, {v.get('prompt_tokens', 0)}+"
-                     f"{v.get('completion_tokens', 0)} tokens{wall}")
+        failed = f", {v['failed']} failed" if v.get("failed") else ""
+        renders = f", {v['renders']} renders" if v.get("renders") else ""
+        lines.append(f"  {label}: {v.get('calls', 0)} calls{failed}, {v.get('requests', 0)} requests, "
+                     f"{v.get('prompt_tokens', 0)}+{v.get('completion_tokens', 0)} tokens{renders}{wall}")
     if data["drafts"]:
         lines.append("nightly drafts: " + ", ".join(f"{k} {v['status']} at {v.get('gate') or '-'}"
                                                     for k, v in data["drafts"].items()))
     if data["report"]:
         lines.append(f"latest report: {data['report']}")
     emit(data, as_json, "\n".join(lines))
+
+
+def _run_view(root: Path, status: str) -> dict[str, Any]:
+    """The last run (from the run lock's record) and, when the series stopped short, the command that goes on."""
+    from showrunner.pipelines.runlock import last_run
+
+    run = last_run(root.resolve())
+    stalled = status == "stopped" and (run is None or run["state"] != "running")
+    return {"last_run": run, "next": "showrunner resume" if stalled else None}
 
 
 def _night_view(root: Path) -> dict[str, Any]:
@@ -217,7 +231,7 @@ def _decide_draft(project: Path, n: int, action: str, notes: str, as_json: bool)
             msg += f"\nit replaced the live run's {held} of episode {n}; that work is kept in {sup['kept']}"
         emit(done, as_json, f"{msg}\nnext: {done['next']}")
         return
-    with proj.lock("reject draft"):
+    with proj.lock("showrunner reject --draft"):
         stale = reject_draft(proj, n, notes)
     refresh_report(proj)
     emit({"rejected": n, "stale": stale}, as_json,

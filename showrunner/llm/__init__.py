@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from showrunner.config import Settings
@@ -26,25 +27,25 @@ if TYPE_CHECKING:
 RESPONDER_ENV = "SHOWRUNNER_SCRIPTED_RESPONDER"
 
 
-def _openai(settings: Settings) -> StructuredLLM:
+def _openai(settings: Settings, project: Path | None) -> StructuredLLM:
     from showrunner.llm.openai_provider import OpenAIProvider
 
-    return OpenAIProvider(settings)
+    return OpenAIProvider(settings, project=project)
 
 
-def _local(settings: Settings) -> StructuredLLM:
+def _local(settings: Settings, project: Path | None) -> StructuredLLM:
     from showrunner.llm.local import LocalProvider
 
     return LocalProvider(settings)
 
 
-def _scripted(settings: Settings) -> StructuredLLM:
+def _scripted(settings: Settings, project: Path | None) -> StructuredLLM:
     from showrunner.testing import ScriptedLLM
 
     return ScriptedLLM(load_responder(os.environ.get(RESPONDER_ENV, "")))
 
 
-PROVIDERS: dict[str, Callable[[Settings], StructuredLLM]] = {
+PROVIDERS: dict[str, Callable[[Settings, Path | None], StructuredLLM]] = {
     "openai": _openai,
     "local": _local,
     "scripted": _scripted,
@@ -67,11 +68,14 @@ def load_responder(spec: str) -> Responder:
     return cast("Responder", target)
 
 
-def get_llm(settings: Settings) -> StructuredLLM:
-    """Build the provider that ``settings`` names (``auto`` resolves to openai or local)."""
+def get_llm(settings: Settings, project: Path | None = None) -> StructuredLLM:
+    """Build the provider that ``settings`` names (``auto`` resolves to openai or local).
+
+    ``project`` is the series folder the provider works for: what it learns about the endpoint is kept there.
+    """
     name = settings.provider_name()
     try:
         factory = PROVIDERS[name]
     except KeyError:
         raise BadInput(f"unknown LLM provider {name!r}; choose one of: {', '.join(sorted(PROVIDERS))}") from None
-    return factory(settings)
+    return factory(settings, project)

@@ -2,7 +2,8 @@
 
 Providers (``openai``, ``local``, ``scripted``) implement :class:`StructuredLLM`. Each call returns a
 :class:`Generation` holding the instance and a :class:`Usage` record (provider, model, prompt id and
-version, tokens, latency, retries), so accounting travels with the result through the graph state.
+version, requests, tokens, latency, retries, JSON repairs), so accounting travels with the result through
+the graph state. A call that fails raises :class:`LLMError` carrying the usage it really spent.
 """
 
 from __future__ import annotations
@@ -50,7 +51,12 @@ class Prompt:
 
 @dataclass
 class Usage:
-    """What one call cost: recorded with every generation and written to the project's ledger."""
+    """What one call cost: recorded with every generation and written to the project's ledger.
+
+    ``requests`` counts what was sent to the model (HTTP requests, decodes), ``retries`` the repeats among
+    them (transient faults, repair retries), ``repairs`` the fixes the lenient JSON parse made to the reply
+    that was accepted.
+    """
 
     provider: str
     model: str
@@ -60,6 +66,8 @@ class Usage:
     completion_tokens: int = 0
     latency_s: float = 0.0
     retries: int = 0
+    repairs: int = 0
+    requests: int = 0
     cost_usd: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
@@ -87,7 +95,14 @@ class StructuredLLM(Protocol):
 
 
 class LLMError(ServiceError):
-    """The model could not produce a valid answer after the allowed retries."""
+    """The model could not produce a valid answer after the allowed retries.
+
+    ``usage`` holds what the failed call spent (requests, tokens, retries), so the ledger books it.
+    """
+
+    def __init__(self, message: str, *, usage: Usage | None = None, code: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.usage = usage
 
 
 @dataclass

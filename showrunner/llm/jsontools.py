@@ -1,6 +1,11 @@
-"""JSON helpers shared by the providers: pull JSON out of chatty replies, bound schemas for tiny models.
+"""JSON helpers shared by the providers: the one parse path for replies, bound schemas for tiny models.
 
-``extract_json`` strips code fences and leading prose that servers without structured output add.
+Every provider (the scripted double too) turns a reply into a schema instance through
+:func:`ask_until_valid`: :func:`lenient_json` parses what servers produce in practice (code fences and
+prose around the object, raw control characters inside strings, trailing commas, a truncated tail that
+can be closed; repaired with the ``json-repair`` package), then pydantic validates strictly. What was
+repaired is counted in ``Usage.repairs``; a reply that still fails validation gets one repair retry with
+the error fed back. ``extract_json`` strips code fences and leading prose.
 ``bounded_schema`` derives a copy of a JSON Schema with caps on string lengths and list sizes (existing
 minimums respected, required fields kept) so a constrained small model cannot ramble forever, and
 ``max_output_chars`` gives the worst-case length of any instance of such a schema, which the local
@@ -12,9 +17,13 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
+from json_repair import repair_json
+from pydantic import BaseModel, ValidationError
+
+from showrunner.llm.base import T, Usage
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.S)
 
@@ -35,6 +44,82 @@ def extract_json(text: str) -> str:
     closer = "}" if text[start] == "{" else "]"
     end = text.rfind(closer)
     return text[start:end + 1] if end > start else text[start:]
+
+
+class UnparseableReply(ValueError):
+    """A reply holds no JSON value that even a lenient parse can recover."""
+
+
+def lenient_json(text: str) -> tuple[Any, list[str]]:
+    """Parse a model's reply as JSON the way servers write it; return the value and what was repaired.
+
+    Repairs, in order of preference: ``unwrapped`` (code fences or prose around the value),
+    ``control_characters`` (raw newlines or tabs inside strings), ``syntax`` (trailing commas, quotes,
+    a truncated tail closed by ``json-repair``), ``first_of_many`` (several objects in one reply).
+    """
+    repairs: list[str] = []
+    body = extract_json(text)
+    if body != text.strip():
+        repairs.append("unwrapped")
+    try:
+        return json.loads(body), repairs
+    except ValueError:
+        pass
+    try:
+        value = json.loads(body, strict=False)
+        return value, [*repairs, "control_characters"]
+    except ValueError:
+        pass
+    value = repair_json(body, return_objects=True)
+    if isinstance(value, list) and len(value) > 1 and body.lstrip().startswith("{"):
+        value, repairs = value[0], [*repairs, "first_of_many"]
+    if not isinstance(value, dict | list) or value in ({}, []) and body.strip() not in ("{}", "[]"):
+        raise UnparseableReply(f"no JSON object in the reply (starts {text.strip()[:60]!r})")
+    return value, [*repairs, "syntax"]
+
+
+def parse_reply(text: str, schema: type[T]) -> tuple[T, list[str]]:
+    """Lenient JSON, strict schema: the instance of ``schema`` in ``text`` and the repairs it needed.
+
+    Raises :class:`UnparseableReply` or pydantic's ``ValidationError`` (both ``ValueError``).
+    """
+    value, repairs = lenient_json(text)
+    # Validate in JSON mode, exactly as a clean reply would be validated.
+    return schema.model_validate_json(json.dumps(value)), repairs
+
+
+Ask = Callable[[str | None], str]
+
+
+def ask_until_valid(ask: Ask, schema: type[T], usage: Usage, *, tries: int = 2) -> T:
+    """Call ``ask`` until its reply parses into ``schema``: the one reply loop of every provider.
+
+    ``ask(None)`` asks first; ``ask(error)`` asks again with one line saying what was wrong with the last
+    reply (a repair retry, counted in ``usage.retries``). Repairs of the accepted reply are added to
+    ``usage.repairs``. Raises :class:`InvalidReply` (its ``error`` is the last failure) after ``tries``.
+    """
+    error: ValueError | None = None
+    for _ in range(max(1, tries)):
+        if error is not None:
+            usage.retries += 1
+        text = ask(None if error is None else error_summary(error))
+        try:
+            value, repairs = parse_reply(text, schema)
+        except ValueError as exc:
+            error = exc
+            continue
+        usage.repairs += len(repairs)
+        return value
+    raise InvalidReply(schema, error or UnparseableReply("no reply"))
+
+
+class InvalidReply(Exception):
+    """Every reply failed to parse or validate; providers turn this into their own ``LLMError``."""
+
+    def __init__(self, schema: type[BaseModel], error: ValueError) -> None:
+        super().__init__(f"no valid {schema.__name__}: {error_summary(error, 200)}")
+        self.schema = schema
+        self.error = error
 
 
 def error_summary(exc: Exception, limit: int = 600) -> str:

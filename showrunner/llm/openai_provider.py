@@ -3,30 +3,30 @@
 Structured output goes through the client's native ``chat.completions.parse`` (``json_schema``). A
 server that rejects ``json_schema`` (llama-cpp-python answers 500, others 400/404/422 naming
 ``response_format``) gets ``json_object`` with the schema in the system prompt instead, and that
-capability is remembered per base URL for the process. Replies are stripped of code fences and prose,
-validated with pydantic, and repaired once by feeding the error back. Transient faults (429, 5xx,
-timeouts, dropped connections) are retried here with tenacity (the client's own retries are off so the
-counts are ours): exponential backoff with jitter, ``Retry-After`` honoured, ``llm_max_attempts`` tries.
+capability is remembered per base URL and model, in the project (:mod:`showrunner.llm.capabilities`).
+Replies go through the shared parse path (:func:`~showrunner.llm.jsontools.ask_until_valid`: lenient
+JSON, strict pydantic, one repair retry).
+Transient faults (429, 5xx, timeouts, dropped connections) are retried here with tenacity (the client's
+own retries are off so the counts are ours): exponential backoff with jitter, ``Retry-After`` honoured,
+``llm_max_attempts`` tries.
 """
 
 from __future__ import annotations
 
 import email.utils
-import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import openai
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from showrunner.config import Settings
 from showrunner.llm.base import Generation, LLMError, Prompt, T, Usage, estimate_tokens, schema_instructions
-from showrunner.llm.jsontools import error_summary, extract_json
+from showrunner.llm.capabilities import Capabilities
+from showrunner.llm.jsontools import InvalidReply, ask_until_valid, error_summary
 
-# base_url -> whether the server accepts response_format json_schema (learned once per process).
-_JSON_SCHEMA_OK: dict[str, bool] = {}
-_CAPS_LOCK = threading.Lock()
 _SCHEMA_WORDS = ("response_format", "json_schema", "schema")
 RETRY_AFTER_CAP_S = 60.0
 
@@ -84,7 +84,7 @@ class OpenAIProvider:
     provider = "openai"
 
     def __init__(self, settings: Settings, *, backoff_s: float = 0.5, backoff_max_s: float = 8.0,
-                 max_tokens: int | None = None) -> None:
+                 max_tokens: int | None = None, project: Path | None = None) -> None:
         self.settings = settings
         self.model = settings.model
         self.backoff_s = backoff_s
@@ -97,6 +97,7 @@ class OpenAIProvider:
         self.client = openai.OpenAI(api_key=api_key, base_url=settings.openai_base_url,
                                     timeout=settings.llm_timeout_s, max_retries=0)
         self.endpoint = str(self.client.base_url).rstrip("/")
+        self.capabilities = Capabilities(self.endpoint, self.model, settings, project)
 
     # -- public -------------------------------------------------------------------------------------
     def generate(self, prompt: Prompt, schema: type[T]) -> Generation[T]:
@@ -104,41 +105,42 @@ class OpenAIProvider:
         usage = Usage(provider=self.provider, model=self.model, prompt_id=prompt.id,
                       prompt_version=prompt.version)
         messages = [m.as_dict() for m in prompt.messages]
-        content = self._ask(messages, schema, usage)
+        replies: list[str] = []
+
+        def ask(error: str | None) -> str:
+            nonlocal messages
+            if error is not None:  # a repair retry: show the model its answer and what was wrong with it
+                messages = messages + [
+                    {"role": "assistant", "content": replies[-1][-4000:]},
+                    {"role": "user", "content": f"That reply is not valid: {error}. Answer again "
+                                                "with the complete, corrected JSON object only."},
+                ]
+            replies.append(self._ask(messages, schema, usage))
+            return replies[-1]
+
         try:
-            value = schema.model_validate_json(extract_json(content))
-        except ValidationError as exc:
-            # One bounded repair: show the model its answer and what was wrong with it.
-            usage.retries += 1
-            messages = messages + [
-                {"role": "assistant", "content": content[-4000:]},
-                {"role": "user", "content": f"That reply is not valid: {error_summary(exc)}. Answer again "
-                                            "with the complete, corrected JSON object only."},
-            ]
-            content = self._ask(messages, schema, usage)
-            try:
-                value = schema.model_validate_json(extract_json(content))
-            except ValidationError as again:
-                raise LLMError(f"LLM endpoint {self.endpoint} (model {self.model}) gave no valid "
-                               f"{schema.__name__} after a repair retry: {error_summary(again, 200)}") from again
-        usage.latency_s = time.perf_counter() - start
-        price = self.settings.price_for(self.model)
-        usage.cost_usd = (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1e6
+            value = ask_until_valid(ask, schema, usage)
+        except InvalidReply as exc:
+            raise LLMError(f"LLM endpoint {self.endpoint} (model {self.model}) gave no valid "
+                           f"{schema.__name__} after a repair retry: {error_summary(exc.error, 200)}",
+                           usage=usage) from exc.error
+        finally:
+            usage.latency_s = time.perf_counter() - start
+            price = self.settings.price_for(self.model)
+            usage.cost_usd = (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1e6
         return Generation(value=value, usage=usage)
 
     # -- one structured request, with capability fallback and transient retries ----------------------
     def _ask(self, messages: list[dict[str, str]], schema: type[BaseModel], usage: Usage) -> str:
-        if _JSON_SCHEMA_OK.get(self.endpoint, True):
+        if self.capabilities.get("json_schema") is not False:
             try:
                 body = self._with_retries(lambda: self._post_parse(messages, schema), usage)
             except openai.OpenAIError as exc:
                 if not rejects_json_schema(exc):
                     raise self._failure(exc, usage) from exc
-                with _CAPS_LOCK:
-                    _JSON_SCHEMA_OK[self.endpoint] = False
+                self.capabilities.learn("json_schema", False)
             else:
-                with _CAPS_LOCK:
-                    _JSON_SCHEMA_OK.setdefault(self.endpoint, True)
+                self.capabilities.learn("json_schema", True)
                 return self._read(body, messages, usage)
         fallback = [{"role": "system", "content": schema_instructions(schema)}] + messages
         try:
@@ -177,9 +179,14 @@ class OpenAIProvider:
         def transient(exc: BaseException) -> bool:
             return is_transient(exc) and not rejects_json_schema(exc)
 
+        def attempt() -> dict[str, Any]:
+            usage.requests += 1
+            answer: dict[str, Any] = call()
+            return answer
+
         retrying = Retrying(stop=stop_after_attempt(max(1, self.settings.llm_max_attempts)), wait=wait,
                             retry=retry_if_exception(transient), before_sleep=count, reraise=True)
-        result: dict[str, Any] = retrying(call)
+        result: dict[str, Any] = retrying(attempt)
         return result
 
     def _read(self, body: dict[str, Any], messages: list[dict[str, str]], usage: Usage) -> str:
@@ -187,7 +194,7 @@ class OpenAIProvider:
             content = body["choices"][0]["message"].get("content") or ""
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
             raise LLMError(f"LLM endpoint {self.endpoint} returned no chat completion choices; "
-                           "check that it serves /chat/completions") from exc
+                           "check that it serves /chat/completions", usage=usage) from exc
         reported = body.get("usage") or {}
         usage.prompt_tokens += int(reported.get("prompt_tokens") or
                                    estimate_tokens("".join(m["content"] for m in messages)))
@@ -199,4 +206,4 @@ class OpenAIProvider:
         hint = {401: "; check OPENAI_API_KEY", 403: "; check OPENAI_API_KEY",
                 404: f"; check OPENAI_BASE_URL and that model {self.model!r} exists"}.get(_status(exc) or 0, "")
         tries = f"after {attempts} attempts" if attempts > 1 else "on the first attempt"
-        return LLMError(f"LLM endpoint {self.endpoint} failed {tries}: {describe(exc)}{hint}")
+        return LLMError(f"LLM endpoint {self.endpoint} failed {tries}: {describe(exc)}{hint}", usage=usage)

@@ -143,7 +143,7 @@ def import_canon(project: Project, cf: CanonFile, *, settings: Settings | None =
     cf, warnings = resolve_file(cf)
     new_facts = derive_facts(cf)
     canon = Canon(project.canon_dir)
-    with project.lock("canon import"):
+    with project.lock("showrunner canon import"):
         old = canon.facts()
         series = cf.series.model_dump()
         plain = [Character.model_validate(c.model_dump(exclude={"deaths", "returns", "missing"}))

@@ -23,6 +23,7 @@ import chromadb
 from chromadb.config import Settings as ChromaSettings
 
 from showrunner.errors import BadInput, ServiceError
+from showrunner.io import create_file
 from showrunner.memory.base import ContextPack, Space
 from showrunner.memory.embeddings import HashEmbedder, MiniLMEmbedder, make_embedder
 from showrunner.models import Fact, FactKind, slugify
@@ -62,7 +63,7 @@ def _client(settings: Settings, path: Path) -> Any:
                                    settings=tele)
     if not (path / "chroma.sqlite3").is_file():
         release(path)  # the folder was deleted under a client this process cached: start clean
-    path.mkdir(parents=True, exist_ok=True)
+    create_file(path / "chroma.sqlite3")  # SQLite would create it 0644 whatever the umask
     return chromadb.PersistentClient(path=str(path), settings=tele)
 
 

@@ -1,8 +1,12 @@
-"""Cost accounting: one JSON line per LLM call or render in ``<project>/logs/ledger.jsonl``.
+"""Cost accounting: one JSON line per LLM call or rendered keyframe/clip in ``<project>/logs/ledger.jsonl``.
+
+:class:`LedgerMeter` is the one metering path: the graph's ``Context`` and the ``render`` command write
+through it, in every mode, and :class:`Totals` is the one set of sums that status, report and estimate show.
 
 :class:`Ledger` appends records and sums them; :class:`MeteredLLM` wraps any
-:class:`~showrunner.llm.base.StructuredLLM` and writes every call (failed attempts too, with an
-``error`` field) to the ledger with its cost from the price table. Local models cost nothing.
+:class:`~showrunner.llm.base.StructuredLLM` and writes every call to the ledger with its cost from the
+price table; a failed call gets an ``error`` field and the requests, tokens and retries it really spent.
+Local models cost nothing.
 
 Tags say what a call was for (``episode``, ``node``, ``night``, ``draft`` ...). They come from three
 layers, later ones winning: ``metered.tags`` (a plain dict the caller may replace), ``tags_fn()`` (read
@@ -13,8 +17,8 @@ A record::
 
     {"kind": "llm", "ts": 1718000000.0, "provider": "openai", "model": "gpt-4o-mini",
      "prompt_id": "writer/script", "prompt_version": 1, "prompt_tokens": 812, "completion_tokens": 540,
-     "latency_s": 2.1, "retries": 0, "cost_usd": 0.000446, "episode": 2, "node": "write_script",
-     "night": "2025-06-10T02-00-00", "draft": true}
+     "latency_s": 2.1, "retries": 0, "repairs": 0, "requests": 1, "cost_usd": 0.000446, "episode": 2,
+     "node": "write_script", "night": "2025-06-10T02-00-00", "draft": true}
 """
 
 from __future__ import annotations
@@ -37,11 +41,17 @@ _CALL_TAGS: ContextVar[dict[str, Any] | None] = ContextVar("showrunner_ledger_ta
 
 @dataclass
 class Totals:
-    """Sums over a set of ledger records."""
+    """Sums over a set of ledger records: the one set of totals that status, report and estimate show.
+
+    ``calls`` are LLM calls that returned a valid answer and ``failed`` those that did not; ``requests``,
+    ``retries``, tokens, time and cost count both, because a failed call spent them too.
+    """
 
     calls: int = 0
-    errors: int = 0
+    failed: int = 0
+    requests: int = 0
     retries: int = 0
+    repairs: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
@@ -61,9 +71,13 @@ class Totals:
             self.render_seconds += float(rec.get("seconds") or 0.0)
             self.gpu_seconds += float(rec.get("gpu_seconds") or 0.0)
             return
-        self.calls += 1
-        self.errors += 1 if rec.get("error") else 0
+        if rec.get("error"):
+            self.failed += 1
+        else:
+            self.calls += 1
+        self.requests += int(rec.get("requests") or 0)
         self.retries += int(rec.get("retries") or 0)
+        self.repairs += int(rec.get("repairs") or 0)
         self.prompt_tokens += int(rec.get("prompt_tokens") or 0)
         self.completion_tokens += int(rec.get("completion_tokens") or 0)
         self.llm_seconds += float(rec.get("latency_s") or 0.0)
@@ -164,8 +178,11 @@ class MeteredLLM:
         try:
             gen = self.inner.generate(prompt, schema)
         except Exception as exc:
-            usage = Usage(provider=self.provider, model=self.model, prompt_id=prompt.id,
-                          prompt_version=prompt.version, latency_s=round(time.perf_counter() - start, 4))
+            # A provider's LLMError carries what the failed call really spent: requests, tokens, retries.
+            spent = getattr(exc, "usage", None)
+            usage = spent if isinstance(spent, Usage) else Usage(
+                provider=self.provider, model=self.model, prompt_id=prompt.id, prompt_version=prompt.version)
+            usage.latency_s = round(usage.latency_s or time.perf_counter() - start, 4)
             rec = self.ledger.record_llm(usage, error=f"{type(exc).__name__}: {exc}"[:500],
                                          **self.current_tags())
             self._notify(rec)
@@ -179,13 +196,41 @@ class MeteredLLM:
             self.on_record(rec)
 
 
-def meter_for(ledger: Ledger, **base_tags: Any) -> Callable[[StructuredLLM, dict[str, Any]], StructuredLLM]:
-    """A graph ``Context.meter``: ``meter(llm, tags)`` → that LLM metered into ``ledger`` with the tags."""
+class LedgerMeter:
+    """The one metering path (``Context.meter``): every LLM call and every rendered keyframe or clip.
 
-    def meter(llm: StructuredLLM, tags: dict[str, Any]) -> StructuredLLM:
-        return MeteredLLM(llm, ledger, tags={**base_tags, **tags})
+    ``llm(inner, tags)`` wraps an LLM so each call is written with ``tags``; ``renders(items, tags)``
+    writes one render record per item a render reported (``stage`` keyframe or clip, ``shot``,
+    ``backend``, ``seconds``, ``gpu_seconds``). Frames found in the cache are not items: they cost nothing.
+    ``on_record`` sees every record written (nightly budgets sum them as they come).
+    """
 
-    return meter
+    def __init__(self, ledger: Ledger, *, on_record: Callable[[dict[str, Any]], None] | None = None,
+                 **base_tags: Any) -> None:
+        self.ledger = ledger
+        self.on_record = on_record
+        self.base_tags = base_tags
+
+    def llm(self, inner: StructuredLLM, tags: Mapping[str, Any]) -> StructuredLLM:
+        return MeteredLLM(inner, self.ledger, tags={**self.base_tags, **tags}, on_record=self.on_record)
+
+    def renders(self, items: list[dict[str, Any]], tags: Mapping[str, Any]) -> list[dict[str, Any]]:
+        written = []
+        for item in items:
+            extra = {k: v for k, v in item.items() if k not in ("seconds", "gpu_seconds", "backend")}
+            rec = self.ledger.record_render(float(item.get("seconds") or 0.0), float(item.get("gpu_seconds") or 0.0),
+                                            str(item.get("backend") or "render"),
+                                            **{**self.base_tags, **tags, **extra})
+            if self.on_record is not None:
+                self.on_record(rec)
+            written.append(rec)
+        return written
+
+
+def meter_for(ledger: Ledger, *, on_record: Callable[[dict[str, Any]], None] | None = None,
+              **base_tags: Any) -> LedgerMeter:
+    """A graph ``Context.meter`` writing into ``ledger`` with ``base_tags`` on every record."""
+    return LedgerMeter(ledger, on_record=on_record, **base_tags)
 
 
 def project_ledger(root: Path, prices: Mapping[str, Price] | None = None) -> Ledger:

@@ -29,7 +29,7 @@ from showrunner.io import append_jsonl, read_jsonl
 from showrunner.memory.canon import Canon
 from showrunner.models import Fact
 from showrunner.pipelines import nightly_graph as drafting
-from showrunner.pipelines.estimate import estimate
+from showrunner.pipelines.estimate import complete_episodes, estimate
 from showrunner.pipelines.ledger import Ledger, Totals, project_ledger
 from showrunner.pipelines.project import Project
 from showrunner.pipelines.report import summarize_draft, write_report
@@ -123,7 +123,7 @@ def run_night(project: Project, settings: Settings, *, episodes: int = 2, budget
     ``progress(event, data)`` hears each episode start (``"draft"``) and every graph step's LLM call.
     """
     budgets = budgets or Budgets()
-    with project.lock("nightly drafts"):
+    with project.lock("showrunner nightly"):
         return _night(project, settings, episodes, budgets, llm, progress)
 
 
@@ -138,7 +138,8 @@ def _night(project: Project, settings: Settings, k: int, budgets: Budgets, llm: 
     started = time.time()
     night: dict[str, Any] = {
         "night": night_id, "started": started, "status": "running", "planned": todo, "episodes": [],
-        "budgets": budgets.__dict__, "estimate": estimate(ledger, settings, max(len(todo), 1)).model_dump(),
+        "budgets": budgets.__dict__, "estimate": estimate(ledger, settings, max(len(todo), 1),
+                                                        complete_episodes(project)).model_dump(),
         "errors": [], "episodes_done": 0}
     append_jsonl(project.root / "logs" / "nights.jsonl", night)
     status, code, message = "done", 0, f"drafted {len(todo)} episode(s)" if todo else "nothing to draft"

@@ -24,7 +24,7 @@ from showrunner.config import Settings
 from showrunner.context import Progress, quiet
 from showrunner.memory.canon import Canon
 from showrunner.models import Fact
-from showrunner.pipelines.ledger import Ledger, MeteredLLM, Totals
+from showrunner.pipelines.ledger import Ledger, Totals, meter_for
 from showrunner.pipelines.project import Project
 
 
@@ -63,14 +63,9 @@ class DraftSession:
         self.stack = ExitStack()
         self.graph = build_graph(self.stack.enter_context(open_saver(project, settings)))
         self.stop_before, self.gate = stop_plan(settings.night_gates)
-        self.render = render_hook(project, settings)
-
-        def meter(inner: Any, tags: dict[str, Any]) -> Any:
-            return MeteredLLM(inner, ledger, tags={"night": night, "draft": True, **tags},
-                              on_record=self.spent.add)
-
+        meter = meter_for(ledger, on_record=self.spent.add, night=night)
         self.ctx = build_context(project, settings, mode="draft", llm=llm, memory=self.memory,
-                                 render=self._timed_render, meter=meter, progress=progress)
+                                 render=render_hook(project, settings), meter=meter, progress=progress)
 
     def close(self) -> None:
         self.stack.close()
@@ -80,16 +75,6 @@ class DraftSession:
         self.memory.clear(space="draft")
         if earlier:
             self.memory.add_facts(earlier, space="draft")
-
-    def _timed_render(self, **kw: Any) -> dict[str, Any]:
-        start = time.perf_counter()
-        result = dict(self.render(**kw))
-        if result.get("rendered"):
-            rec = self.ledger.record_render(time.perf_counter() - start, float(result.get("gpu_seconds") or 0),
-                                            str(result.get("backend") or "render"), episode=kw.get("episode"),
-                                            node="render_episode", night=self.night, draft=True)
-            self.spent.add(rec)
-        return result
 
     def draft(self, n: int, thread: str, notes: list[str]) -> Outcome:
         """Draft episode ``n`` on ``thread`` (fresh or resumed) until its gate or a budget stop."""

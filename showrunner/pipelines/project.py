@@ -12,13 +12,13 @@ Layout (everything a series owns lives under one folder)::
     logs/ledger.jsonl     one line per LLM call or render: tokens, latency, cost
     logs/decisions.jsonl  one line per human decision at a gate
     reports/              morning reports
+    .lock, state/run.json the run lock and who holds it (showrunner.pipelines.runlock)
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +31,28 @@ from showrunner.io import atomic_write
 
 FORMAT = "showrunner-project"
 FORMAT_VERSION = 1
+
+# Every path the project owns, its kind, and what to do when something of the other kind is in its place.
+_REBUILT = "move it away; showrunner recreates it"
+LAYOUT: tuple[tuple[str, str, str], ...] = (
+    ("settings.json", "file", "move it away or make it a JSON file of settings"),
+    ("canon", "folder", "move it away and restore the canon folder from a backup or git"),
+    ("canon/series.json", "file", "move it away and restore it from a backup or git"),
+    ("canon/facts.jsonl", "file", "move it away and restore it from a backup or git"),
+    ("drafts", "folder", _REBUILT),
+    ("drafts/queue.json", "file", "move it away; the next 'showrunner nightly' drafts again"),
+    ("memory", "folder", "move it away, then run 'showrunner memory rebuild'"),
+    ("state", "folder", "move it away and restore it from a backup; it holds the run state"),
+    ("state/checkpoints.sqlite", "file", "move it away and restore it from a backup; it holds the run state"),
+    ("state/run.json", "file", _REBUILT),
+    ("state/llm_capabilities.json", "file", _REBUILT),
+    ("renders", "folder", "move it away; 'showrunner render' renders again"),
+    ("logs", "folder", _REBUILT),
+    ("logs/ledger.jsonl", "file", _REBUILT),
+    ("logs/decisions.jsonl", "file", _REBUILT),
+    ("reports", "folder", _REBUILT),
+    (".lock", "file", _REBUILT),
+)
 
 
 @dataclass(frozen=True)
@@ -131,59 +153,35 @@ class Project:
             raise ProjectError(f"{marker} is unreadable ({exc}); restore it from a backup") from exc
         if meta.get("format") != FORMAT:
             raise ProjectError(f"{root} is not a showrunner series (project.json has no showrunner marker)")
-        return cls(root)
+        project = cls(root)
+        project.check_layout()
+        return project
+
+    def check_layout(self) -> None:
+        """Refuse a project where a path it owns has the wrong kind (say ``memory/`` replaced by a file).
+
+        Missing paths are fine (they are created when needed); a wrong kind is a one-line
+        :class:`ProjectError` naming the path and the fix, before any command touches it.
+        """
+        for rel, kind, fix in LAYOUT:
+            path = self.root / rel
+            if not os.path.lexists(path):
+                continue
+            is_dir = path.is_dir()
+            if (kind == "folder") != is_dir or (kind == "file" and not path.is_file()):
+                found = ("a folder" if is_dir else "a file" if path.is_file()
+                         else "a broken link" if path.is_symlink() else "not a regular file")
+                raise ProjectError(f"{path} should be a {kind} but is {found}; {fix}")
 
     # ---- lock
     @contextmanager
-    def lock(self, purpose: str) -> Iterator[None]:
-        """Hold the project's run lock; a lock left by a dead process on this host is recovered."""
-        me = {"pid": os.getpid(), "host": socket.gethostname(), "purpose": purpose, "since": time.time()}
-        for _ in range(2):
-            try:
-                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self._lock_holder()
-                if holder is not None and _alive(holder):
-                    raise ProjectError(
-                        f"{self.root} is busy: {holder.get('purpose', 'a run')} (pid {holder.get('pid')}) "
-                        "holds the lock; wait for it to finish") from None
-                self.lock_path.unlink(missing_ok=True)  # stale: its process is gone
-                continue
-            with os.fdopen(fd, "w") as f:
-                json.dump(me, f)
-            break
-        else:  # pragma: no cover - lost a race twice
-            raise ProjectError(f"{self.root} is busy; try again")
-        try:
-            yield
-        finally:
-            holder = self._lock_holder()
-            if holder is not None and holder.get("pid") == me["pid"]:
-                self.lock_path.unlink(missing_ok=True)
+    def lock(self, command: str) -> Iterator[dict[str, Any]]:
+        """Hold the project's run lock for the block (see :mod:`showrunner.pipelines.runlock`).
 
-    def _lock_holder(self) -> dict[str, Any] | None:
-        try:
-            data = json.loads(self.lock_path.read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else {}
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError):
-            return {}  # torn lock file: treat as stale
+        ``command`` is what the holder runs, as a user would type it (``showrunner approve``); it is
+        recorded for ``status`` and named in the error a second run gets.
+        """
+        from showrunner.pipelines.runlock import hold
 
-
-def _alive(holder: dict[str, Any]) -> bool:
-    pid = holder.get("pid")
-    if not isinstance(pid, int) or holder.get("host") != socket.gethostname():
-        return isinstance(pid, int)  # another host's lock: respect it
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie (killed but not reaped) counts as dead
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().split(") ", 1)[1][:1] != "Z"
-    except OSError:
-        return True
+        with hold(self.root, command) as record:
+            yield record

@@ -22,7 +22,6 @@ from pydantic import BaseModel, Field
 
 from showrunner.config import Settings
 from showrunner.errors import BadInput, ProjectError
-from showrunner.io import append_jsonl
 from showrunner.memory.canon import Canon
 from showrunner.models import Bible, Episode, Shot
 from showrunner.pipelines import render_jobs as rj
@@ -47,7 +46,22 @@ class ShotRecord(BaseModel):
     frame_key: str | None = None
     clip: str | None = None
     clip_status: Literal["rendered", "reused", "none"] = "none"
+    seconds: float = Field(0.0, description="Seconds spent rendering the keyframe in this run.")
+    gpu_seconds: float = 0.0
+    clip_seconds: float = 0.0
+    clip_gpu_seconds: float = 0.0
+
+
+class ReferenceRecord(BaseModel):
+    """A character reference sheet the image backend generated in this run."""
+
+    character: str
     seconds: float = 0.0
+    gpu_seconds: float = 0.0
+
+
+def _on_gpu(backend: Backend) -> bool:
+    return str(backend.identity().get("device", "cpu")).startswith("cuda")
 
 
 class RenderReport(BaseModel):
@@ -69,6 +83,25 @@ class RenderReport(BaseModel):
     seconds: float = 0.0
     gpu_seconds: float = Field(0.0, description="Seconds spent on a CUDA device.")
 
+    sheets: list[ReferenceRecord] = Field(default_factory=list,
+                                          description="Character reference sheets generated in this run.")
+
+    def items(self) -> list[dict[str, Any]]:
+        """What this run really rendered, one item per reference sheet, keyframe or clip (not cache hits).
+
+        The unit every meter books (:class:`~showrunner.pipelines.ledger.LedgerMeter`).
+        """
+        out: list[dict[str, Any]] = [{"stage": "reference", "character": r.character, "backend": self.backend,
+                                      "seconds": r.seconds, "gpu_seconds": r.gpu_seconds} for r in self.sheets]
+        for shot in self.shots:
+            if shot.status == "rendered":
+                out.append({"stage": "keyframe", "shot": shot.id, "backend": self.backend,
+                            "seconds": shot.seconds, "gpu_seconds": shot.gpu_seconds})
+            if shot.clip_status == "rendered":
+                out.append({"stage": "clip", "shot": shot.id, "backend": self.video_backend,
+                            "seconds": shot.clip_seconds, "gpu_seconds": shot.clip_gpu_seconds})
+        return out
+
 
 def frame_size(settings: Settings, aspect: str) -> tuple[int, int]:
     if aspect not in ("16:9", "9:16"):
@@ -86,13 +119,13 @@ def _png(img: Image.Image) -> bytes:
 def render_episode(project: Project, settings: Settings, episode_no: int, *, shots: list[Shot] | None = None,
                    shot_id: str | None = None, force: bool = False, progress: Progress | None = None,
                    aspect: str = "16:9", burn_subtitles: bool = False, episode: Episode | None = None,
-                   bible: Bible | None = None, draft: bool = False, record: bool = True) -> RenderReport:
+                   bible: Bible | None = None, draft: bool = False) -> RenderReport:
     """Render what is missing for episode ``episode_no`` and (re)assemble its cut when anything changed.
 
     ``shots``/``episode``/``bible`` default to the approved storyboard (the canon's, or the live run's
     between its storyboard and final gates); the graph passes unapproved shots.
-    ``draft`` puts the cut under ``renders/drafts/`` (keyframes share the one cache); ``record`` writes a
-    ledger line per keyframe and clip (off when the caller meters the whole call itself).
+    ``draft`` puts the cut under ``renders/drafts/`` (keyframes share the one cache). Nothing is booked
+    here: callers meter :meth:`RenderReport.items` (the graph through its ``Context``, the CLI directly).
     """
     t0 = time.perf_counter()
     canon = Canon(project.canon_dir)
@@ -116,19 +149,21 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
     if shot_id is not None and shot_id not in ids:
         raise BadInput(f"episode {episode_no} has no shot {shot_id!r}; shots: {', '.join(ids)}")
     selected = set(ids) if shot_id is None else {shot_id}
+    sheets: list[tuple[str, float]] = []
     if getattr(image, "uses_references", False):
         from showrunner.tools.refsheet import ensure_references
 
-        refs = ensure_references(project, settings, image, [c for j in jobs for c in j.characters])
+        refs = ensure_references(project, settings, image, [c for j in jobs for c in j.characters], sheets)
         for j in jobs:
             j.references = {c.id: refs[c.id] for c in j.characters if c.id in refs}
     prov = Provenance.for_project(project.root, settings.c2pa_cert, settings.c2pa_key)
     report = RenderReport(episode=episode_no, preset=preset.name, backend=image.name,
-                          video_backend=video.name if video else None, aspect=aspect)
-    ledger = project.ledger if record else None
-    records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress, ledger)
-    clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress, ledger) \
-        if video else {}
+                          video_backend=video.name if video else None, aspect=aspect,
+                          sheets=[ReferenceRecord(character=cid, seconds=round(sec, 4),
+                                                  gpu_seconds=round(sec, 4) if _on_gpu(image) else 0.0)
+                                  for cid, sec in sheets])
+    records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress)
+    clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress) if video else {}
     report.shots = [records[i] for i in ids]
     missing = [i for i in ids if records[i].frame is None]
     if not missing:
@@ -141,7 +176,7 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
 
 
 def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], selected: set[str], force: bool,
-               prov: Provenance, report: RenderReport, progress: Progress | None, ledger: Path | None
+               prov: Provenance, report: RenderReport, progress: Progress | None
                ) -> tuple[dict[str, ShotRecord], dict[str, str]]:
     identity = backend.identity()
     overrides = load_overrides(project, jobs[0].episode)
@@ -179,15 +214,11 @@ def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], select
                     "seed": job.seed, "references": {k: str(v) for k, v in job.references.items()},
                     "spec": rj.job_spec(job)}
             prov.write(path, _png(out.frames[0]), title=f"ep{job.episode:03d} {job.shot.id}", sidecar=side)
+            gpu = per if identity.get("device", "cpu").startswith("cuda") else 0.0
             records[job.shot.id] = ShotRecord(id=job.shot.id, status="rendered", frame=str(path), frame_key=key,
-                                              seconds=round(per, 4))
+                                              seconds=round(per, 4), gpu_seconds=round(gpu, 4))
             report.rendered += 1
-            report.gpu_seconds += per if identity.get("device", "cpu").startswith("cuda") else 0.0
-            if ledger:
-                append_jsonl(ledger, {"kind": "render", "stage": "keyframe", "episode": job.episode,
-                                      "shot": job.shot.id, "backend": backend.name, "model": side["model"],
-                                      "seconds": round(per, 4), "gpu_seconds": round(report.gpu_seconds, 4),
-                                      "ts": time.time()})
+            report.gpu_seconds += gpu
             if progress:
                 progress({"stage": "keyframe", "shot": job.shot.id, "status": "rendered"})
     return records, keys
@@ -195,7 +226,7 @@ def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], select
 
 def _clips(project: Project, video: Backend, jobs: list[RenderJob], frame_keys: dict[str, str],
            records: dict[str, ShotRecord], selected: set[str], force: bool, prov: Provenance,
-           report: RenderReport, progress: Progress | None, ledger: Path | None) -> dict[str, str]:
+           report: RenderReport, progress: Progress | None) -> dict[str, str]:
     from showrunner.pipelines.assemble import encode_video
 
     identity = video.identity()
@@ -222,15 +253,12 @@ def _clips(project: Project, video: Backend, jobs: list[RenderJob], frame_keys: 
                     "backend": identity, "model": identity.get("model"), "params": out.params,
                     "prompt": job.prompt, "seed": job.seed}
             prov.write(path, mp4, title=f"ep{job.episode:03d} {job.shot.id} clip", sidecar=side)
-            rec.clip, rec.clip_status = str(path), "rendered"
-            report.clips_rendered += 1
             took = time.perf_counter() - t
             gpu = took if identity.get("device", "cpu").startswith("cuda") else 0.0
+            rec.clip, rec.clip_status = str(path), "rendered"
+            rec.clip_seconds, rec.clip_gpu_seconds = round(took, 4), round(gpu, 4)
+            report.clips_rendered += 1
             report.gpu_seconds += gpu
-            if ledger:
-                append_jsonl(ledger, {"kind": "render", "stage": "clip", "episode": job.episode,
-                                      "shot": job.shot.id, "backend": video.name, "model": identity.get("model"),
-                                      "seconds": round(took, 4), "gpu_seconds": round(gpu, 4), "ts": time.time()})
             if progress:
                 progress({"stage": "clip", "shot": job.shot.id, "status": "rendered"})
         if rec.clip:
@@ -240,18 +268,17 @@ def _clips(project: Project, video: Backend, jobs: list[RenderJob], frame_keys: 
 
 
 def render_hook(project: Project, settings: Settings) -> Callable[..., dict[str, Any]]:
-    """The graph's render node hook: ``hook(episode=, shots=, mode=)`` -> a summary dict.
+    """The graph's :class:`~showrunner.context.Renderer`: ``hook(episode=, shots=, mode=, script=)`` -> summary.
 
-    Draft runs (nightly) put their cut under ``renders/drafts/``; the caller meters the call, so no ledger
-    lines are written here.
+    Draft runs (nightly) put their cut under ``renders/drafts/``. The summary's ``items`` are what the
+    context meters (one ledger record per keyframe or clip rendered), in every mode.
     """
 
-    def hook(*, episode: int, shots: list[Shot], mode: str = "interactive", script: Episode | None = None,
-             **_: Any) -> dict[str, Any]:
+    def hook(*, episode: int, shots: list[Shot], mode: str = "interactive", script: Episode | None = None
+             ) -> dict[str, Any]:
         # the script is not in the canon yet at this gate: pass it so shots find their scene's location
-        report = render_episode(project, settings, episode, shots=shots, episode=script, draft=mode == "draft",
-                                record=False)
+        report = render_episode(project, settings, episode, shots=shots, episode=script, draft=mode == "draft")
         return {**report.model_dump(mode="json"), "rendered": report.rendered + report.clips_rendered > 0
-                or report.cut_rendered, "keyframes_rendered": report.rendered}
+                or report.cut_rendered, "keyframes_rendered": report.rendered, "items": report.items()}
 
     return hook

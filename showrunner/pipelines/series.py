@@ -27,6 +27,7 @@ from showrunner.config import Settings, load_settings
 from showrunner.context import Context, Meter, Mode, Progress, RenderHook, quiet
 from showrunner.errors import BadInput, ProjectError
 from showrunner.graph import build_graph, serializer
+from showrunner.io import create_file
 from showrunner.memory.canon import Canon
 from showrunner.models import Bible, Episode, Shot
 from showrunner.pipelines.project import Project
@@ -83,8 +84,7 @@ def open_saver(project: Project, settings: Settings) -> Iterator[BaseCheckpointS
             pg.setup()
             yield pg
         return
-    project.checkpoints.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(project.checkpoints, check_same_thread=False)
+    conn = sqlite3.connect(create_file(project.checkpoints), check_same_thread=False)
     try:
         yield SqliteSaver(conn, serde=serializer())
     finally:
@@ -93,11 +93,12 @@ def open_saver(project: Project, settings: Settings) -> Iterator[BaseCheckpointS
 
 def build_context(project: Project, settings: Settings, *, mode: Mode = "interactive",
                   auto_approve: frozenset[str] = frozenset(), llm: Any = None, memory: Any = None,
-                  progress: Progress = quiet, meter: Meter | None = None, **extra: Any) -> Context:
-    """Services for a run: the metered LLM, the memory and the render hook.
+                  progress: Progress = quiet, meter: Meter | None = None, render: RenderHook | None = None,
+                  **extra: Any) -> Context:
+    """Services for a run: the LLM, the memory, the renderer and the meter that books both.
 
-    The provider comes from settings and writes every call to the project's ledger; the render hook
-    renders at the settings' preset (drafts under renders/drafts/).
+    The provider comes from settings; the renderer renders at the settings' preset (drafts under
+    renders/drafts/); the meter writes every LLM call and rendered frame to the project's ledger.
     """
     from showrunner.pipelines.ledger import meter_for, project_ledger
     from showrunner.pipelines.render import render_hook
@@ -105,17 +106,16 @@ def build_context(project: Project, settings: Settings, *, mode: Mode = "interac
     if llm is None:
         from showrunner.llm import get_llm
 
-        llm = get_llm(settings)
+        llm = get_llm(settings, project.root)
     if memory is None:
         from showrunner.memory import open_memory
 
         memory = open_memory(project, settings)
-    if extra.get("render") is None:
-        extra["render"] = render_hook(project, settings)
     if meter is None:
-        meter = meter_for(project_ledger(project.root, settings.prices), **({"draft": True} if mode == "draft" else {}))
+        meter = meter_for(project_ledger(project.root, settings.prices))
     return Context(llm=llm, memory=memory, canon=Canon(project.canon_dir), settings=settings, root=project.root,
-                   mode=mode, auto_approve=auto_approve, meter=meter, progress=progress, **extra)
+                   mode=mode, auto_approve=auto_approve, meter=meter, progress=progress,
+                   renderer=render or render_hook(project, settings), **extra)
 
 
 def _config(thread: str) -> RunnableConfig:
@@ -186,12 +186,16 @@ def open_series(root: Path) -> tuple[Project, frozenset[str]]:
 
 def continue_series(root: Path, decision: dict[str, Any] | None = None, *, progress: Progress = quiet,
                     llm: Any = None, render: RenderHook | None = None, **overrides: Any) -> dict[str, Any]:
-    """Answer the pending gate with ``decision`` (validated first) or, without one, continue after a crash."""
+    """Answer the pending gate with ``decision`` (validated first) or, without one, continue after a crash.
+
+    The run lock records the command a user typed: ``showrunner approve|reject|edit`` or ``showrunner resume``.
+    """
     from showrunner.agents.human import parse_decision
 
     project, auto = open_series(root)
     settings = load_settings(project.root, **overrides)
-    with project.lock("showrunner resume"):
+    command = f"showrunner {decision.get('action')}" if isinstance(decision, dict) else "showrunner resume"
+    with project.lock(command):
         snap = snapshot(project, settings)
         if not snap.values:
             raise ProjectError(f"{project.root} has no run state to resume; start a series with 'showrunner new'")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,9 +71,13 @@ def _sheet_job(c: Character, settings: Settings) -> RenderJob:
                      width=size, height=size, steps=max(1, settings.render.steps), characters=[c])
 
 
-def ensure_references(project: Project, settings: Settings, backend: Backend,
-                      characters: list[Character]) -> dict[str, Path]:
-    """Character id -> reference sheet path, generating (and signing) the missing ones."""
+def ensure_references(project: Project, settings: Settings, backend: Backend, characters: list[Character],
+                      rendered: list[tuple[str, float]] | None = None) -> dict[str, Path]:
+    """Character id -> reference sheet path, generating (and signing) the missing ones.
+
+    Each sheet generated here is appended to ``rendered`` as ``(character id, seconds)``, so the caller
+    can meter it like any other render.
+    """
     from showrunner.pipelines.provenance import Provenance
     from showrunner.pipelines.render_jobs import digest
 
@@ -89,7 +94,10 @@ def ensure_references(project: Project, settings: Settings, backend: Backend,
         path = project.renders_dir / "refs" / f"{c.id}-{key[:16]}.png"
         if not path.is_file():
             job = _sheet_job(c, settings)
+            start = time.perf_counter()
             image, params = _generate(backend, job)
+            if rendered is not None:
+                rendered.append((c.id, time.perf_counter() - start))
             buf = io.BytesIO()
             image.save(buf, "PNG")
             prov = prov or Provenance.for_project(project.root, settings.c2pa_cert, settings.c2pa_key)

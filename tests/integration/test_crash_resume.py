@@ -73,7 +73,9 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None
     cli(run_log, "new", PREMISE, "--episodes", "2", "-p", run, *gates)
     assert len(calls(run_log)) == 1
     kill_after(run_log, 9, "approve", "-p", run, "--notes", "bible ok")   # inside episode 1
-    assert (run / ".lock").exists()  # left behind by the dead process
+    after = json.loads(cli(run_log, "status", "-p", run, "--json").stdout)
+    assert after["status"] == "stopped" and after["next"].startswith("showrunner resume -p ")  # not a bare "stopped"
+    assert after["last_run"]["command"] == "showrunner approve" and after["last_run"]["state"] == "interrupted"
     kill_after(run_log, len(calls(run_log)) + 8, "resume", "-p", run)      # and again, later on
     out = json.loads(cli(run_log, "resume", "-p", run, "--json").stdout)
     assert out["status"] == "done" and out["completed"] == [1, 2]

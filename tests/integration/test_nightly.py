@@ -19,6 +19,7 @@ from showrunner.memory.canon import Canon
 from showrunner.pipelines import nightly, series
 from showrunner.pipelines.ledger import project_ledger
 from showrunner.pipelines.project import Project
+from showrunner.pipelines.runlock import last_run
 from showrunner.testing import ScriptedLLM, story_responder
 
 PREMISE = "A lighthouse keeper's daughter finds a map to a drowned city"
@@ -116,20 +117,19 @@ def test_second_run_is_refused_and_a_killed_run_is_recovered(project: Project) -
     first = cli(project, "--episodes", "2", extra_env={"SHOWRUNNER_SCRIPTED_DELAY": "0.3"}, background=True)
     assert isinstance(first, subprocess.Popen)
     deadline = time.time() + 60
-    while not project.lock_path.exists() and time.time() < deadline:
+    while (last_run(project.root) or {}).get("state") != "running" and time.time() < deadline:
         time.sleep(0.05)
-    assert project.lock_path.exists()
     second = cli(project, "--episodes", "2")
-    assert second.returncode == 3 and "busy" in second.stderr and "nightly drafts" in second.stderr
+    assert second.returncode == 3 and "busy: showrunner nightly" in second.stderr
     while not project_ledger(project.root).entries(kind="llm", episode=2) and time.time() < deadline:
         time.sleep(0.05)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=30)
-    assert project.lock_path.exists()  # left behind by the dead process
+    assert (last_run(project.root) or {}).get("state") == "interrupted"  # the OS dropped its lock
     third = cli(project, "--episodes", "2")
     assert third.returncode == 0, third.stderr
     assert statuses(project) == {2: "waiting", 3: "waiting"}
-    assert not project.lock_path.exists()
+    assert (last_run(project.root) or {}).get("state") == "finished"
     no_torn_drafts(project)
 
 

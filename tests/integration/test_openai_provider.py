@@ -6,21 +6,18 @@ Every test asserts the exact number of requests the server received.
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from enum import StrEnum
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_openai import FakeServer, Reply, completion
 from pydantic import BaseModel, Field
 
 from showrunner.config import Settings
 from showrunner.llm import get_llm
 from showrunner.llm.base import LLMError, Prompt
+from showrunner.llm.capabilities import forget_in_process
 from showrunner.llm.openai_provider import OpenAIProvider
 
 pytestmark = pytest.mark.integration
@@ -47,84 +44,11 @@ LLAMA_CPP_500 = {"error": {"message": "1 validation error for CreateChatCompleti
                                       "  Input should be 'text' or 'json_object'", "type": "internal_server_error"}}
 
 
-@dataclass
-class Reply:
-    status: int = 200
-    content: str | None = None
-    body: dict[str, Any] | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0
-
-
-def completion(content: str, finish: str = "stop") -> dict[str, Any]:
-    return {"id": "c1", "object": "chat.completion", "created": 0, "model": "test-model",
-            "choices": [{"index": 0, "finish_reason": finish,
-                         "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": 42, "completion_tokens": 17, "total_tokens": 59}}
-
-
-class FakeServer:
-    """Answers POST /v1/chat/completions from a queue of replies and records each request body."""
-
-    def __init__(self) -> None:
-        self.replies: deque[Reply] = deque()
-        self.requests: list[dict[str, Any]] = []
-        self.times: list[float] = []
-        self.default: Reply | None = None
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                size = int(self.headers.get("content-length", 0))
-                outer.requests.append(json.loads(self.rfile.read(size)))
-                outer.times.append(time.monotonic())
-                reply = outer.replies.popleft() if outer.replies else outer.default
-                assert reply is not None, "server got more requests than scripted"
-                if reply.delay_s:
-                    time.sleep(reply.delay_s)
-                body = reply.body if reply.body is not None else completion(reply.content or "")
-                data = json.dumps(body).encode()
-                try:
-                    self.send_response(reply.status)
-                    self.send_header("content-type", "application/json")
-                    self.send_header("content-length", str(len(data)))
-                    for k, v in reply.headers.items():
-                        self.send_header(k, v)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def script(self, *replies: Reply) -> FakeServer:
-        self.replies.extend(replies)
-        return self
-
-    def kinds(self) -> list[str]:
-        return [r.get("response_format", {}).get("type", "none") for r in self.requests]
-
-
-@pytest.fixture
-def server() -> Iterator[FakeServer]:
-    srv = FakeServer()
-    srv.thread.start()
-    yield srv
-    srv.httpd.shutdown()
-    srv.httpd.server_close()
-
-
-def provider(server: FakeServer, **settings: Any) -> OpenAIProvider:
+def provider(server: FakeServer, project: Path | None = None, **settings: Any) -> OpenAIProvider:
     base: dict[str, Any] = {"llm": "openai", "openai_base_url": server.url, "model": "test-model",
                             "llm_max_attempts": 3, "llm_timeout_s": 5.0}
     s = Settings.model_validate(base | settings)
-    llm = get_llm(s)
+    llm = get_llm(s, project)
     assert isinstance(llm, OpenAIProvider)
     llm.backoff_s, llm.backoff_max_s = 0.05, 0.2
     return llm
@@ -264,3 +188,51 @@ class socket_port:  # noqa: N801
 
     def __exit__(self, *exc: object) -> None:
         self.sock.close()
+
+
+def test_failed_calls_are_booked_with_what_they_really_spent(server: FakeServer, tmp_path: Any) -> None:
+    """Issue 13 item 3: a failed call's requests, tokens and retries reach the ledger, apart from successes."""
+    from showrunner.pipelines.ledger import Ledger, MeteredLLM
+
+    ledger = Ledger(tmp_path / "ledger.jsonl", {})
+    metered = MeteredLLM(provider(server), ledger, tags={"episode": 0})
+    server.script(Reply(content="{}"), Reply(content='{"title": ""}'))  # invalid twice: 2 requests, 1 repair
+    with pytest.raises(LLMError):
+        metered.generate(PROMPT, Outline)
+    server.default = Reply(status=503, body={"error": {"message": "overloaded"}})
+    with pytest.raises(LLMError):
+        metered.generate(PROMPT, Outline)  # 3 attempts, all 503
+    server.default = None
+    server.script(Reply(content=json.dumps(GOOD)))
+    metered.generate(PROMPT, Outline)
+    invalid, exhausted, good = ledger.entries()
+    assert (invalid["requests"], invalid["retries"], invalid["prompt_tokens"], invalid["completion_tokens"]) == \
+        (2, 1, 84, 34) and "after a repair retry" in invalid["error"]
+    assert (exhausted["requests"], exhausted["retries"]) == (3, 2) and "503" in exhausted["error"]
+    assert good["requests"] == 1 and "error" not in good
+    total = ledger.total()
+    assert (total.calls, total.failed, total.requests, total.retries) == (1, 2, 6, 3)
+    assert total.prompt_tokens == 84 + 42 and len(server.requests) == 6
+
+
+def test_capability_is_remembered_in_the_project_and_expires_on_a_config_change(server: FakeServer,
+                                                                               tmp_path: Path) -> None:
+    """Issue 13 item 2: a new process does not probe json_schema again; a changed config does."""
+    good = Reply(content=json.dumps(GOOD))
+    server.script(Reply(status=500, body=LLAMA_CPP_500), good)
+    provider(server, tmp_path).generate(PROMPT, Outline)
+    assert server.kinds() == ["json_schema", "json_object"]
+    stored = json.loads((tmp_path / "state" / "llm_capabilities.json").read_text())
+    assert stored[f"{server.url} test-model"]["capabilities"] == {"json_schema": False}
+    forget_in_process()  # as a new process would start
+    server.script(good)
+    provider(server, tmp_path).generate(PROMPT, Outline)
+    assert server.kinds()[2:] == ["json_object"]  # no doomed probe
+    forget_in_process()
+    server.script(good)
+    provider(server, tmp_path, model="other-model").generate(PROMPT, Outline)
+    assert server.kinds()[3:] == ["json_schema"]  # another model at the same URL is another endpoint
+    forget_in_process()
+    server.script(Reply(status=500, body=LLAMA_CPP_500), good)
+    provider(server, tmp_path, llm_timeout_s=7.0).generate(PROMPT, Outline)
+    assert server.kinds()[4:] == ["json_schema", "json_object"]  # config changed: probed again

@@ -209,3 +209,10 @@ def test_premise_floor_of_minilm_on_the_calibration_texts() -> None:
     from showrunner.memory.embeddings import MiniLMEmbedder
 
     _calibration(MiniLMEmbedder())
+
+
+def test_a_cast_of_one_blocks_the_bible() -> None:
+    """Four characters with one name collapse to one id: the bible has no cast to tell a story with."""
+    lone = BIBLE.model_copy(update={"characters": BIBLE.characters[:1]})
+    assert any(f.code == "thin_cast" and f.blocking for f in check_bible(lone))
+    assert "thin_cast" not in codes(check_bible(BIBLE))

@@ -140,7 +140,8 @@ def test_auto_approve_all_runs_to_the_end(tmp_path: Path) -> None:
     decisions = read_jsonl(root / "logs" / "decisions.jsonl")
     assert len(decisions) == 10 and all(d["auto"] for d in decisions)
     ledger = read_jsonl(root / "logs" / "ledger.jsonl")
-    assert len(ledger) == len(llm.requests) and {r["episode"] for r in ledger} == {0, 1, 2, 3}
+    calls = [r for r in ledger if r["kind"] == "llm"]
+    assert len(calls) == len(llm.requests) and {r["episode"] for r in ledger} == {0, 1, 2, 3}
 
 
 def test_visual_prompts_are_assembled_from_canon(tmp_path: Path) -> None:

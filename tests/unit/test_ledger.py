@@ -81,7 +81,7 @@ def test_metered_llm_records_failed_attempt_and_reraises(tmp_path):
     [rec] = ledger.entries()
     assert "endpoint down" in rec["error"] and rec["episode"] == 7 and rec["prompt_tokens"] == 0
     assert seen == [rec]
-    assert ledger.total().errors == 1
+    assert (ledger.total().failed, ledger.total().calls) == (1, 0)
 
 
 def test_tagged_is_per_thread(tmp_path):
@@ -106,9 +106,15 @@ def test_meter_for_graph_context(tmp_path):
     from showrunner.pipelines.ledger import meter_for, project_ledger
 
     ledger = project_ledger(tmp_path)
-    meter = meter_for(ledger, night="n9", draft=True)
-    llm = meter(ScriptedLLM(lambda p, s: {"text": "ok"}), {"episode": 3, "node": "write_script"})
+    seen: list[dict] = []
+    meter = meter_for(ledger, on_record=seen.append, night="n9", draft=True)
+    llm = meter.llm(ScriptedLLM(lambda p, s: {"text": "ok"}), {"episode": 3, "node": "write_script"})
     llm.generate(_prompt(), Answer)
-    [rec] = ledger.entries(night="n9")
-    assert rec["episode"] == 3 and rec["node"] == "write_script" and rec["draft"] is True
-    assert (tmp_path / "logs" / "ledger.jsonl").is_file()
+    meter.renders([{"stage": "keyframe", "shot": "e003-s01-01", "backend": "preview", "seconds": 0.2,
+                    "gpu_seconds": 0.0}], {"episode": 3, "node": "render_episode"})
+    call, frame = ledger.entries(night="n9")
+    assert call["episode"] == 3 and call["node"] == "write_script" and call["draft"] is True
+    assert frame["kind"] == "render" and frame["stage"] == "keyframe" and frame["shot"] == "e003-s01-01"
+    assert seen == [call, frame] and (tmp_path / "logs" / "ledger.jsonl").is_file()
+    total = ledger.total(night="n9")
+    assert (total.calls, total.renders, total.render_seconds) == (1, 1, 0.2)

@@ -201,3 +201,19 @@ def test_projects_named_without_a_path_live_in_the_projects_home_not_the_clone(t
     assert here["project"] == str(tmp_path / "local")  # a path is used as given
     unnamed = js(cli("new", "The Fog Harbor", "--episodes", "1", "--json", cwd=clone, env=env))
     assert unnamed["project"] == str(home / "showrunner" / "the-fog-harbor") and os.listdir(clone) == [".git"]
+
+
+def test_status_shows_failed_calls_apart_from_successes(tmp_path: Path) -> None:
+    p = tmp_path / "P"
+    js(cli("new", "A lighthouse keeper's daughter finds a map", "--episodes", "1", "--project", p, "--json"))
+    failed = {"kind": "llm", "provider": "openai", "model": "m", "prompt_id": "writer/bible", "prompt_version": 1,
+              "prompt_tokens": 300, "completion_tokens": 90, "retries": 2, "requests": 3, "error": "LLMError: x",
+              "episode": 0, "node": "write_bible"}
+    with open(p / "logs" / "ledger.jsonl", "a") as f:
+        f.write(json.dumps(failed) + "\n")
+    st = js(cli("status", "-p", p, "--json"))
+    row = st["per_episode"]["0"]
+    assert (row["calls"], row["failed"], row["retries"]) == (1, 1, 2) and row["requests"] == 4
+    assert st["totals"]["failed"] == 1 and st["totals"]["calls"] == 1
+    text = cli("status", "-p", p).stdout
+    assert "bible: 1 calls, 1 failed, 4 requests" in text
