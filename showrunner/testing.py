@@ -273,3 +273,12 @@ _HANDLERS: dict[str, Callable[[str], dict[str, Any]]] = {
     "BibleDraft": _bible, "Outline": _outline, "ScriptDraft": _script, "Critique": _critique,
     "ShotList": _shots, "FactChanges": _facts,
 }
+
+
+def _book_handlers() -> dict[str, Callable[[str], dict[str, Any]]]:
+    from showrunner.testing_adapt import HANDLERS
+
+    return HANDLERS
+
+
+_HANDLERS.update(_book_handlers())

@@ -55,13 +55,33 @@ def _storyboard(a: dict[str, Any], pend: dict[str, Any]) -> list[str]:
     return out
 
 
+def _adaptation(a: dict[str, Any]) -> list[str]:
+    out = [f"[bold]{escape(a['title'])}[/] — {escape(a.get('logline', ''))}",
+           f"{a.get('chapters', 0)} chapters, {a.get('words', 0)} words; season arc: {escape(a.get('season_arc', ''))}",
+           "episodes:"]
+    out += [f"  {e['number']}. {escape(e['title'])} (chapters {', '.join(map(str, e['chapters']))}): "
+            f"{escape(e['logline'])}" for e in a.get("episodes", [])]
+    out.append(f"characters ({len(a.get('characters', []))}): " + "; ".join(
+        escape(c["name"]) + (f" ({escape(', '.join(c['aliases']))})" if c.get("aliases") else "")
+        for c in a.get("characters", [])))
+    out.append("places: " + "; ".join(escape(x["name"]) for x in a.get("locations", [])))
+    out += [f"  merged: {escape(m)}" for m in a.get("merges", [])]
+    out += [f"  fact: {escape(f['fact']['text'])} — ch {f['chapter']} @{f['offset']}: "
+            f"“{escape(' '.join(f['quote'].split()))}”" for f in a.get("facts", [])[:40]]
+    out += [f"[yellow]finding {escape(f['code'])}[/]: {escape(f['message'])}" for f in a.get("findings", [])]
+    if a.get("dropped"):
+        out.append(f"dropped {len(a['dropped'])} extracted facts (see --json)")
+    return out
+
+
 def describe(pend: dict[str, Any]) -> str:
     """The pending gate and its artifact as rich-markup text."""
     gate, art = pend["gate"], pend["artifact"]
     head = f"gate [bold]{gate}[/], episode {pend['episode']}, round {pend.get('round', 0)}"
     if pend.get("error"):
         head += f"\n[red]last decision refused: {escape(pend['error'])}[/]"
-    body = _bible(art) if gate == "bible" else _script(art, pend) if gate == "script" else _storyboard(art, pend)
+    views = {"adaptation": lambda: _adaptation(art), "bible": lambda: _bible(art), "script": lambda: _script(art, pend)}
+    body = views.get(gate, lambda: _storyboard(art, pend))()
     body += [f"reference sheet {escape(cid)}: {escape(path)}" for cid, path in
              (pend.get("reference_sheets") or {}).items()]
     tail = "approve: showrunner approve | reject: showrunner reject --notes '...' | edit: showrunner edit"

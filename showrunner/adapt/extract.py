@@ -1,0 +1,150 @@
+"""Per-passage extraction: what the LLM fills for one scene of the book, and how it becomes sourced notes.
+
+The schema is small (a 135M local model fills it under constrained decoding): a few people with a short
+look and voice, a few places, a few facts with the passage's own words. Code then makes it safe: names
+are clipped and descriptions (``"Alice's sister"``, long phrases) are not names; every fact must quote
+the passage, and the quote is found in the book (whitespace-tolerant), so each fact carries its chapter,
+its character offset in ``book.txt`` and the exact quoted text; a fact whose words are not in the passage
+is dropped. The result (:class:`PassageNotes`) is saved per passage, content-addressed, so a resumed
+adaptation never asks the LLM about a finished passage again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from showrunner.agents.drafts import _items, _text, clip, prose
+
+FactWord = Literal["death", "injury", "possession", "relationship", "whereabouts", "look"]
+MAX_NAME_WORDS = 4
+QUOTE_CHARS = 160
+PROMPT_VERSION = 1  # bump with prompts/adapt/passage.vN.j2: old checkpoints then no longer match
+
+
+class PersonDraft(BaseModel):
+    name: str = _text(40, "Name as the passage writes it.", None, least=2)
+    aliases: list[str] = _items(3, "Other names or titles the passage uses for them.")
+    hair: str = _text(40, "Hair, if the passage says.")
+    eyes: str = _text(24, "Eyes, if the passage says.")
+    outfit: str = _text(60, "Clothes, if the passage says.")
+    voice: str = _text(60, "How they speak.")
+
+
+class PlaceDraft(BaseModel):
+    name: str = _text(40, "Name of the place.", None, least=3)
+    look: str = _text(100, "What it looks like.")
+
+
+class FactDraft(BaseModel):
+    character: str = _text(40, "Who the fact is about.", None, least=2)
+    kind: FactWord
+    value: str = _text(60, "e.g. 'dead', 'cut hand', 'a golden key', 'sister of Alice', 'the hall'.", None)
+    quote: str = _text(QUOTE_CHARS, "The exact words of the passage that say it.", None, least=8)
+
+
+class PassageDraft(BaseModel):
+    summary: str = _text(240, "What happens, two sentences.", None)
+    people: list[PersonDraft] = _items(6)
+    places: list[PlaceDraft] = _items(4)
+    facts: list[FactDraft] = _items(6)
+
+
+class Person(BaseModel):
+    """A character as one passage names and describes them."""
+
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    hair: str = ""
+    eyes: str = ""
+    outfit: str = ""
+    voice: str = ""
+
+
+class Place(BaseModel):
+    name: str
+    look: str = ""
+
+
+class SourcedFact(BaseModel):
+    """A fact at its point in story time (chapter), with its source in ``book.txt``."""
+
+    character: str
+    kind: FactWord
+    value: str
+    chapter: int
+    offset: int = Field(description="Character offset of the quote in book.txt.")
+    quote: str = Field(description="The book's exact words at that offset.")
+
+
+class PassageNotes(BaseModel):
+    """What one passage (chapter, scene) establishes; saved as a checkpoint."""
+
+    chapter: int
+    scene: int
+    start: int
+    end: int
+    summary: str = ""
+    people: list[Person] = Field(default_factory=list)
+    places: list[Place] = Field(default_factory=list)
+    facts: list[SourcedFact] = Field(default_factory=list)
+    dropped: list[str] = Field(default_factory=list, description="Facts refused, with the reason.")
+
+
+def passage_key(book: str, chapter: int, scene: int, text: str) -> str:
+    """The checkpoint name of a passage: same book position, same text, same prompt → same answer."""
+    digest = hashlib.sha256(f"{PROMPT_VERSION}\0{book}\0{chapter}\0{scene}\0{text}".encode()).hexdigest()
+    return f"ch{chapter:03d}-s{scene:02d}-{digest[:16]}"
+
+
+def clean_name(name: str) -> str:
+    """A usable name, or '' for a description ("Alice's sister", a sentence, punctuation)."""
+    text = clip(name, 60).strip(" .,;:!?'\"")
+    words = text.split()
+    if not words or len(words) > MAX_NAME_WORDS or re.search(r"['’]s\b", text) or not prose(text):
+        return ""
+    return text
+
+
+def find_quote(text: str, quote: str) -> tuple[int, int] | None:
+    """The span of ``quote`` in ``text`` (exact, else with any whitespace between its words), or None."""
+    quote = quote.strip().strip("'\"“”‘’").strip()
+    if len(quote) < 8:
+        return None
+    at = text.find(quote)
+    if at >= 0:
+        return at, at + len(quote)
+    words = quote.split()
+    m = re.search(r"\s+".join(re.escape(w) for w in words), text)
+    return (m.start(), m.end()) if m else None
+
+
+def notes_from_draft(d: PassageDraft, *, text: str, start: int, end: int, chapter: int,
+                     scene: int) -> PassageNotes:
+    """Sourced, sanitised notes for the passage ``text`` that begins at ``start`` in book.txt."""
+    notes = PassageNotes(chapter=chapter, scene=scene, start=start, end=end, summary=prose(d.summary, 400))
+    seen: set[str] = set()
+    for p in d.people[:8]:
+        name = clean_name(p.name)
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            aliases = [a for a in (clean_name(x) for x in p.aliases[:4]) if a and a.lower() != name.lower()]
+            notes.people.append(Person(name=name, aliases=aliases, hair=clip(p.hair, 60), eyes=clip(p.eyes, 40),
+                                       outfit=clip(p.outfit, 80), voice=prose(p.voice, 120)))
+    for pl in d.places[:6]:
+        name = clean_name(pl.name)
+        if name and all(name.lower() != x.name.lower() for x in notes.places):
+            notes.places.append(Place(name=name, look=prose(pl.look, 200)))
+    for f in d.facts[:8]:
+        who, value = clean_name(f.character), clip(f.value, 80)
+        span = find_quote(text, f.quote)
+        if not who or not value or span is None:
+            why = "no character" if not who else "no value" if not value else "quote not in the passage"
+            notes.dropped.append(f"ch {chapter}: {f.kind} {clip(f.character, 40)!r} {value!r}: {why}")
+            continue
+        notes.facts.append(SourcedFact(character=who, kind=f.kind, value=value, chapter=chapter,
+                                       offset=start + span[0], quote=text[span[0]:span[1]]))
+    return notes
