@@ -97,10 +97,16 @@ def book_lines(path: Path) -> Iterator[str]:
     if size > MAX_BOOK_BYTES:
         raise BadInput(f"{path.name} is {size // 1_000_000} MB; a book must be under "
                        f"{MAX_BOOK_BYTES // 1_000_000} MB of text (split a series into its volumes)")
-    lines = _lines_epub(path) if path.suffix.lower() == ".epub" else _lines_txt(path)
-    for line in lines:
+    binary = BadInput(f"{path.name} is a binary file, not text; export the book as .txt, .md or .epub")
+    if path.suffix.lower() == ".epub":
+        yield from _lines_epub(path)
+        return
+    with path.open("rb") as f:
+        if b"\x00" in f.read(8192):
+            raise binary
+    for line in _lines_txt(path):
         if "\x00" in line:
-            raise BadInput(f"{path.name} is a binary file, not text; export the book as .txt, .md or .epub")
+            raise binary
         yield line
 
 
@@ -197,7 +203,7 @@ def split_book(path: Path, out_dir: Path) -> BookIndex:
             sp.feed(line if line.endswith("\n") else line + "\n")
         sp.close_chapter()
     if not sp.chapters:
-        what = "is empty" if sp.words == 0 else f"has only {sp.words} words: too short to adapt"
+        what = "has no text" if sp.words == 0 else f"has only {sp.words} words: too short to adapt"
         raise BadInput(f"{path.name} {what}; give a book with at least a few paragraphs of text")
     with (out_dir / "chapters.jsonl").open("w", encoding="utf-8") as f:
         for ch in sp.chapters:
