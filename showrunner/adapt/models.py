@@ -9,6 +9,8 @@ changes, a character seen after their death, two different relations between the
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from showrunner.models import Character, Fact, Location
@@ -61,5 +63,16 @@ class Adaptation(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     merges: list[str] = Field(default_factory=list, description="Names the resolver joined into one character.")
     dropped: list[str] = Field(default_factory=list, description="Extracted facts refused, with the reason.")
+    appearances: dict[str, list[int]] = Field(default_factory=dict, description="Chapters each character is in.")
     chapters: int = 0
     words: int = 0
+
+    def references(self) -> dict[str, dict[str, Any]]:
+        """Per character: the chapters they appear in and where the book states their facts (bible gate)."""
+        out: dict[str, dict[str, Any]] = {c.id: {"chapters": self.appearances.get(c.id, []), "facts": []}
+                                          for c in self.characters}
+        for bf in self.facts:
+            if bf.fact.subject in out:
+                out[bf.fact.subject]["facts"].append(f"{bf.fact.text} ch {bf.chapter} @{bf.offset}: "
+                                                     f"“{' '.join(bf.quote.split())}”")
+        return out

@@ -19,7 +19,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
-from showrunner.adapt.book import load_chapters, read_span
+from showrunner.adapt.book import Chapter, load_chapters, read_span
 from showrunner.adapt.extract import PassageDraft, PassageNotes, notes_from_draft
 from showrunner.adapt.merge import merge_notes
 from showrunner.adapt.models import Adaptation, EpisodePlan
@@ -27,10 +27,12 @@ from showrunner.adapt.plan import book_facts, episode_at, episode_map
 from showrunner.agents.drafts import _text, clip, prose, title_of
 from showrunner.context import Context
 from showrunner.io import atomic_write
-from showrunner.llm.base import Prompt, T
+from showrunner.llm.base import Prompt, T, estimate_tokens
 from showrunner.models import Bible, EpisodeLogline
 from showrunner.prompts import render
 from showrunner.state import SeriesState, usage_record
+
+SOURCE_TOKENS = 400  # of book passages in an episode's outline prompt
 
 
 class EpisodePitch(BaseModel):
@@ -45,11 +47,15 @@ class SeasonDraft(BaseModel):
     season_arc: str = _text(300, "How the season builds and ends, two sentences.")
 
 
+def _saved(folder: Path, prompt: Prompt, schema: type[BaseModel]) -> Path:
+    digest = hashlib.sha256(f"{prompt.id}.v{prompt.version}\0{schema.__name__}\0{prompt.text}".encode()).hexdigest()
+    return folder / "calls" / f"{digest[:24]}.json"
+
+
 def cached(ctx: Context, folder: Path, prompt: Prompt, schema: type[T], usage: list[dict[str, Any]],
            **tags: Any) -> T:
     """The LLM's answer to ``prompt``, from ``folder``/calls when it was asked before, else asked and saved."""
-    digest = hashlib.sha256(f"{prompt.id}.v{prompt.version}\0{schema.__name__}\0{prompt.text}".encode()).hexdigest()
-    path = folder / "calls" / f"{digest[:24]}.json"
+    path = _saved(folder, prompt, schema)
     if path.is_file():
         return schema.model_validate_json(path.read_text(encoding="utf-8"))
     gen = ctx.generate(prompt, schema, episode=0, **tags)
@@ -63,17 +69,49 @@ def _book(state: SeriesState) -> tuple[Path, str]:
     return folder, json.loads((folder / "meta.json").read_text(encoding="utf-8"))["title"]
 
 
+def _passage_prompt(folder: Path, title: str, ch: Chapter, k: int) -> tuple[str, Prompt]:
+    text = read_span(folder, ch.scenes[k - 1][2], ch.scenes[k - 1][3])
+    return text, render("adapt/passage", book=title, chapter=ch.number, title=ch.title, scene=k, text=text)
+
+
 def read_passages(ctx: Context, state: SeriesState, usage: list[dict[str, Any]]) -> list[PassageNotes]:
     """Every passage's notes in book order (asking the LLM only about passages not answered before)."""
     folder, title = _book(state)
     out = []
     for ch in load_chapters(folder):
-        for k, (start, end, b0, b1) in enumerate(ch.scenes, 1):
-            text = read_span(folder, b0, b1)
-            prompt = render("adapt/passage", book=title, chapter=ch.number, title=ch.title, scene=k, text=text)
+        for k, (start, end, _, _) in enumerate(ch.scenes, 1):
+            text, prompt = _passage_prompt(folder, title, ch, k)
             draft = cached(ctx, folder, prompt, PassageDraft, usage, node="extract_book", chapter=ch.number)
             out.append(notes_from_draft(draft, text=text, start=start, end=end, chapter=ch.number, scene=k))
     return out
+
+
+def episode_source(state: SeriesState, budget_tokens: int = SOURCE_TOKENS) -> str:
+    """What the current episode adapts: its passages' summaries in book order, within a token budget.
+
+    Only the episode's own passages are read (never the whole book); a passage whose extraction is not
+    saved contributes its opening words instead. '' for a series that adapts no book.
+    """
+    a, n = state.get("adaptation"), state.get("episode")
+    plan = next((e for e in a.episodes if e.number == n), None) if a is not None and state.get("book") else None
+    if plan is None:
+        return ""
+    folder, title = _book(state)
+    chapters = {c.number: c for c in load_chapters(folder)}
+    lines, used = [], 0
+    for ref in plan.scenes:
+        c, k = (int(x) for x in ref.split("."))
+        if c not in chapters or not 1 <= k <= len(chapters[c].scenes):
+            continue
+        text, prompt = _passage_prompt(folder, title, chapters[c], k)
+        path = _saved(folder, prompt, PassageDraft)
+        said = PassageDraft.model_validate_json(path.read_text(encoding="utf-8")).summary if path.is_file() else ""
+        line = f"Chapter {c}, passage {k}: {prose(said, 400) or clip(text, 300)}"
+        used += estimate_tokens(line)
+        if used > budget_tokens:
+            break
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def extract_book(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -117,7 +155,8 @@ def plan_adaptation(state: SeriesState, runtime: Runtime[Context]) -> dict[str, 
                             genre=clip(season.genre, 60), tone=clip(season.tone, 60),
                             season_arc=prose(season.season_arc, 600), episodes=plan, characters=cast.characters,
                             locations=cast.locations, facts=facts, findings=[*cast.findings, *findings],
-                            merges=cast.merges, dropped=dropped, chapters=len(chapters), words=words)
+                            merges=cast.merges, dropped=dropped, appearances=cast.appearances,
+                            chapters=len(chapters), words=words)
     return {"adaptation": adaptation, "usage": usage}
 
 

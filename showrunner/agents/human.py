@@ -90,6 +90,8 @@ def review_bible(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any
     assert state["bible"] is not None
     ctx = runtime.context
     extra: dict[str, Any] = {"critic": state.get("bible_findings") or []}  # what the checks still object to
+    if state.get("adaptation") is not None:  # an adapted book: where each character is in the book
+        extra["book_references"] = state["adaptation"].references()  # type: ignore[union-attr]
     if ctx.root is not None and ctx.gate_interrupts("bible"):  # show each canonical look as a sheet
         from showrunner.tools.refsheet import write_review_sheets
 

@@ -69,8 +69,17 @@ def test_the_book_waits_at_the_adaptation_gate_then_the_series_takes_over(tmp_pa
     plan = json.loads((proj.root / "adaptation" / "plan.json").read_text())
     assert len(plan["episodes"]) == len(a["episodes"])
 
+    refs = out["pending"]["book_references"]
+    white = next(c["id"] for c in bible["characters"] if c["name"] == "White Rabbit")
+    assert refs[white]["chapters"] == a["appearances"][white] != []
+
     out = continue_series(proj.root, {"action": "approve"}, llm=llm)
     assert out["pending"]["gate"] == "script" and out["pending"]["episode"] == 1
+    (outline,) = llm.calls("writer/outline")  # written from episode 1's passages only, never the whole book
+    first = a["episodes"][0]
+    assert all(f"Chapter {ref.replace('.', ', passage ')}:" in outline.text for ref in first["scenes"][:2])
+    assert f"Chapter {first['chapters'][-1] + 1}," not in outline.text
+    assert out["pending"]["artifact"]["beats"][0] in outline.text
 
 
 @pytest.mark.skipif(CHAPTERS != 12, reason="needs ../shared/data/alice-in-wonderland.txt (12 chapters)")
