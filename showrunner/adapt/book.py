@@ -2,13 +2,13 @@ r"""Read a book (.txt, .md, .epub) and split it into chapters and scenes, stream
 
 :func:`split_book` reads the book one line at a time and writes two files: ``book.txt`` (the book's
 text, UTF-8 with ``\n`` newlines: every source offset points into it) and ``chapters.jsonl`` (one
-:class:`Chapter` per line: title, character and byte spans, and its scenes). Memory holds one chapter's
-scenes' spans and the current paragraph, never the book: a 300k-word book splits in the same memory as a
-short story (evals/adapt_bench.py). Chapters start at headings (``CHAPTER IV``, ``Part Two``,
-``Chapter 3: The Fall``, Markdown ``#``/``##``); scenes at scene breaks (``* * *``, ``***``, ``---``,
-``#``) and whenever a scene reaches ``MAX_SCENE_CHARS`` (at a paragraph end). A table of contents
-(headings with no text under them) is skipped; a book without headings is cut into parts of
-``PART_CHARS``. EPUB chapters come from the spine through ebooklib.
+:class:`Chapter` per line: title, character and byte spans, and its scenes), each chapter's record
+written the moment it closes. Memory holds the open chapter's scene spans and one line, never the book:
+a 300k-word book splits in the same memory as a short story (evals/adapt_bench.py). Chapters start at
+headings (``CHAPTER IV``, ``Part Two``, ``Chapter 3: The Fall``, Markdown ``#``/``##``); scenes at
+scene breaks (``* * *``, ``***``, ``---``, ``#``) and whenever a scene reaches ``MAX_SCENE_CHARS`` (at a
+paragraph end). A table of contents (headings with no text under them) is skipped; a book without
+headings is cut into parts of ``PART_CHARS``. EPUB chapters come from the spine through ebooklib.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import IO
 
 from showrunner.errors import BadInput
 
@@ -123,21 +124,26 @@ def heading(line: str) -> str | None:
 
 @dataclass
 class BookIndex:
-    """What :func:`split_book` found: the title, the chapters in order, and the size of the text."""
+    """What :func:`split_book` wrote: the title, the folder, the numbers of chapters, scenes, characters, words."""
 
     title: str
-    chapters: list[Chapter]
+    folder: Path
+    count: int
+    scenes: int
     chars: int
     words: int
+
+    @property
+    def chapters(self) -> list[Chapter]:
+        return load_chapters(self.folder)
 
 
 class _Splitter:
     """The streaming state: the position in ``book.txt``, the open chapter and the open scene."""
 
-    def __init__(self, out: object) -> None:
-        self.out = out
-        self.pos = self.bpos = self.words = 0
-        self.chapters: list[Chapter] = []
+    def __init__(self, out: IO[str], index: IO[str]) -> None:
+        self.out, self.index = out, index
+        self.pos = self.bpos = self.words = self.count = self.scenes = 0
         self.chapter: Chapter | None = None
         self.scene: tuple[int, int] | None = None  # (start, byte_start) of the open scene
         self.scene_text = 0  # non-blank characters in the open scene
@@ -152,8 +158,10 @@ class _Splitter:
         self.close_scene()
         ch = self.chapter
         if ch is not None and ch.scenes and sum(s[1] - s[0] for s in ch.scenes) >= MIN_CHAPTER_CHARS:
-            ch.end, ch.byte_end, ch.number = self.pos, self.bpos, len(self.chapters) + 1
-            self.chapters.append(ch)
+            self.count += 1
+            self.scenes += len(ch.scenes)
+            ch.end, ch.byte_end, ch.number = self.pos, self.bpos, self.count
+            self.index.write(json.dumps(asdict(ch)) + "\n")  # written as it closes: the book is never held
         self.chapter = None
 
     def open_chapter(self, title: str) -> None:
@@ -175,7 +183,7 @@ class _Splitter:
                 self.close_scene()
         else:
             if self.chapter is None:
-                self.chapter = Chapter(number=0, title=f"Part {len(self.chapters) + 1}", start=self.pos,
+                self.chapter = Chapter(number=0, title=f"Part {self.count + 1}", start=self.pos,
                                        byte_start=self.bpos)
             if self.scene is None:
                 self.scene = (self.pos, self.bpos)
@@ -184,7 +192,7 @@ class _Splitter:
                 self.scene = (self.pos, self.bpos)
             self.scene_text += len(line.strip())
             self.words += len(line.split())
-        self.out.write(line)  # type: ignore[attr-defined]
+        self.out.write(line)
         self.pos += len(line)
         self.bpos += len(line.encode("utf-8"))
 
@@ -192,24 +200,26 @@ class _Splitter:
 def split_book(path: Path, out_dir: Path) -> BookIndex:
     """Stream ``path`` into ``out_dir``/book.txt and chapters.jsonl; ``BadInput`` for an unusable book."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    with (out_dir / "book.txt").open("w", encoding="utf-8", newline="\n") as out:
-        sp = _Splitter(out)
+    with (out_dir / "book.txt").open("w", encoding="utf-8", newline="\n") as out, \
+            (out_dir / "chapters.jsonl").open("w", encoding="utf-8") as index:
+        sp = _Splitter(out, index)
         for line in book_lines(path):
             marker = GUTENBERG.match(line.strip())
             if marker and marker.group(1).upper() == "END":
                 break
             if marker:  # the licence header ends here: what came before is not the book
-                sp.chapters, sp.chapter, sp.scene, sp.headed = [], None, None, False
+                index.seek(0)
+                index.truncate()
+                sp.count = sp.scenes = 0
+                sp.chapter, sp.scene, sp.headed = None, None, False
             sp.feed(line if line.endswith("\n") else line + "\n")
         sp.close_chapter()
-    if not sp.chapters:
+    if not sp.count:
         what = "has no text" if sp.words == 0 else f"has only {sp.words} words: too short to adapt"
         raise BadInput(f"{path.name} {what}; give a book with at least a few paragraphs of text")
-    with (out_dir / "chapters.jsonl").open("w", encoding="utf-8") as f:
-        for ch in sp.chapters:
-            f.write(json.dumps(asdict(ch)) + "\n")
     title = " ".join(w.capitalize() for w in re.split(r"[-_\s]+", path.stem) if w)
-    return BookIndex(title=title or "Untitled", chapters=sp.chapters, chars=sp.pos, words=sp.words)
+    return BookIndex(title=title or "Untitled", folder=out_dir, count=sp.count, scenes=sp.scenes, chars=sp.pos,
+                     words=sp.words)
 
 
 def load_chapters(folder: Path) -> list[Chapter]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,10 @@ from showrunner.llm.base import Prompt, T, estimate_tokens
 from showrunner.models import Bible, EpisodeLogline
 from showrunner.prompts import render
 from showrunner.state import SeriesState, usage_record
+from showrunner.world import World
+from showrunner.world.admit import admit
+
+log = logging.getLogger(__name__)
 
 SOURCE_TOKENS = 400  # of book passages in an episode's outline prompt
 
@@ -171,7 +176,9 @@ def commit_adaptation(state: SeriesState, runtime: Runtime[Context]) -> dict[str
     """Write the approved plan (episode map) and the book's facts to canon; the bible gate comes next."""
     ctx, a = runtime.context, state["adaptation"]
     assert a is not None
-    facts = [bf.fact for bf in a.facts]
+    facts, refused = admit([bf.fact for bf in a.facts], World(a.characters, a.locations, []))  # a person's edit too
+    for fact, why in refused:
+        log.warning("adaptation: dropped %s (%s)", fact.text or fact.object, why)
     if ctx.root is not None:
         atomic_write(ctx.root / "adaptation" / "plan.json", a.model_dump_json(indent=2) + "\n")
     ctx.canon.add_facts(facts)

@@ -48,7 +48,7 @@ def adapt_book(book: Path, root: Path, episodes: int, *, auto_approve: frozenset
         index = split_book(book, tmp)
         episode_map(index.chapters, episodes)  # too few scenes for the episodes: refused before anything exists
         atomic_write(tmp / "meta.json", json.dumps({"title": index.title, "source": str(book.resolve()),
-                                                    "chapters": len(index.chapters), "words": index.words,
+                                                    "chapters": index.count, "words": index.words,
                                                     "chars": index.chars}, indent=2) + "\n")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
