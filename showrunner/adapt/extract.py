@@ -5,13 +5,12 @@ look and voice, a few places, a few facts with the passage's own words. Code the
 are clipped and descriptions (``"Alice's sister"``, long phrases) are not names; every fact must quote
 the passage, and the quote is found in the book (whitespace-tolerant), so each fact carries its chapter,
 its character offset in ``book.txt`` and the exact quoted text; a fact whose words are not in the passage
-is dropped. The result (:class:`PassageNotes`) is saved per passage, content-addressed, so a resumed
-adaptation never asks the LLM about a finished passage again.
+is dropped. ``minItems`` hints make a small model name at least one person and one fact (code drops
+what the passage does not bear out).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Literal
 
@@ -22,7 +21,6 @@ from showrunner.agents.drafts import _items, _text, clip, prose
 FactWord = Literal["death", "injury", "possession", "relationship", "whereabouts", "look"]
 MAX_NAME_WORDS = 4
 QUOTE_CHARS = 160
-PROMPT_VERSION = 1  # bump with prompts/adapt/passage.vN.j2: old checkpoints then no longer match
 
 
 class PersonDraft(BaseModel):
@@ -48,9 +46,9 @@ class FactDraft(BaseModel):
 
 class PassageDraft(BaseModel):
     summary: str = _text(240, "What happens, two sentences.", None)
-    people: list[PersonDraft] = _items(6)
+    people: list[PersonDraft] = _items(6, least=1)
     places: list[PlaceDraft] = _items(4)
-    facts: list[FactDraft] = _items(6)
+    facts: list[FactDraft] = _items(6, least=1)
 
 
 class Person(BaseModel):
@@ -92,12 +90,6 @@ class PassageNotes(BaseModel):
     places: list[Place] = Field(default_factory=list)
     facts: list[SourcedFact] = Field(default_factory=list)
     dropped: list[str] = Field(default_factory=list, description="Facts refused, with the reason.")
-
-
-def passage_key(book: str, chapter: int, scene: int, text: str) -> str:
-    """The checkpoint name of a passage: same book position, same text, same prompt → same answer."""
-    digest = hashlib.sha256(f"{PROMPT_VERSION}\0{book}\0{chapter}\0{scene}\0{text}".encode()).hexdigest()
-    return f"ch{chapter:03d}-s{scene:02d}-{digest[:16]}"
 
 
 def clean_name(name: str) -> str:

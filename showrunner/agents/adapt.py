@@ -53,7 +53,9 @@ class SeasonDraft(BaseModel):
 
 
 def _saved(folder: Path, prompt: Prompt, schema: type[BaseModel]) -> Path:
-    digest = hashlib.sha256(f"{prompt.id}.v{prompt.version}\0{schema.__name__}\0{prompt.text}".encode()).hexdigest()
+    """Where the answer to ``prompt`` in ``schema`` is kept: a new prompt or schema is a new question."""
+    shape = json.dumps(schema.model_json_schema(), sort_keys=True)
+    digest = hashlib.sha256(f"{prompt.id}.v{prompt.version}\0{shape}\0{prompt.text}".encode()).hexdigest()
     return folder / "calls" / f"{digest[:24]}.json"
 
 
