@@ -45,6 +45,11 @@ class Cast:
     places: Names
 
 
+def bare(name: str) -> str:
+    """The name without a leading article: 'the White Rabbit' → 'White Rabbit'."""
+    return _ARTICLE.sub("", name)
+
+
 def _display(forms: list[str]) -> str:
     bare = [_ARTICLE.sub("", f) for f in forms]
     best = max(bare, key=lambda f: (len(f.split()), -bare.index(f)))
@@ -132,7 +137,7 @@ def merge_notes(passages: list[PassageNotes]) -> Cast:
         for p in notes.people:
             m.add(p, notes.chapter)
         for pl in notes.places:
-            hit = place_names.resolve(pl.name) or place_names.resolve(_ARTICLE.sub("", pl.name))
+            hit = place_names.resolve(pl.name) or place_names.resolve(bare(pl.name))
             if hit is None:
                 loc = Location(name=_display([pl.name]), look=pl.look, aliases=[pl.name])
                 if loc.id not in places:

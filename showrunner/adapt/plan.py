@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from showrunner.adapt.book import Chapter
 from showrunner.adapt.extract import PassageNotes, SourcedFact
-from showrunner.adapt.merge import Cast
+from showrunner.adapt.merge import Cast, bare
 from showrunner.adapt.models import BookFact, Finding
 from showrunner.errors import BadInput
 from showrunner.models import Fact, FactKind, SceneRef
@@ -75,7 +75,7 @@ def _fact(f: SourcedFact, who: str, ep: int, cast: Cast) -> Fact | None:
     if f.kind == "possession":
         return Fact(kind=FactKind.possession, subject=who, predicate="holds", object=f.value, valid_from=at, text=text)
     if f.kind == "whereabouts":
-        place = cast.places.resolve(f.value) or cast.places.resolve(re.sub(r"^(the|a|an)\s+", "", f.value, flags=re.I))
+        place = cast.places.resolve(f.value) or cast.places.resolve(bare(f.value))
         return Fact(kind=FactKind.whereabouts, subject=who, predicate="at", object=place or f.value,
                     valid_from=at, text=text)
     if f.kind == "look":

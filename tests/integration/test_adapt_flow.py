@@ -121,3 +121,23 @@ def test_kill_9_during_extraction_then_resume_pays_for_no_finished_passage_twice
     repeated = {k: n for k, n in counts.items() if n > 1}
     assert sum(n - 1 for n in repeated.values()) <= 1, repeated  # at most the call in flight at the kill
     assert sum(1 for k in counts if k.startswith("adapt/passage")) == 5
+
+
+def test_an_edit_at_the_adaptation_gate_is_what_enters_canon_and_junk_still_does_not(tmp_path: Path) -> None:
+    llm = ScriptedLLM(story_responder)
+    proj, out = adapt_book(EXCERPT, tmp_path / "p", 2, llm=llm)
+    art = out["pending"]["artifact"]
+    alice = next(c for c in art["characters"] if c["name"] == "Alice")
+    alice["look"]["hair"] = "long golden hair"
+    alice["state"]["outfit"] = "blue dress with a white pinafore"
+    junk = {"kind": "current_appearance", "subject": "alice", "predicate": "outfit", "object": "a dragon",
+            "valid_from": {"episode": 2}, "text": "Alice wears a dragon."}
+    art["facts"].append({"fact": junk, "chapter": 2, "offset": 0, "quote": "CHAPTER I."})
+    out = continue_series(proj.root, {"action": "edit", "artifact": art}, llm=llm)
+    assert out["pending"]["gate"] == "bible"
+    bible_alice = next(c for c in out["pending"]["artifact"]["characters"] if c["name"] == "Alice")
+    assert bible_alice["look"]["hair"] == "long golden hair"
+    continue_series(proj.root, {"action": "approve"}, llm=llm)
+    facts = Canon(proj.root / "canon").facts()
+    assert any(f.subject == "alice" and f.object == "long golden hair" for f in facts)
+    assert not any(f.object == "a dragon" for f in facts)
