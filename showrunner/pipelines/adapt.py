@@ -39,9 +39,13 @@ def adapt_book(book: Path, root: Path, episodes: int, *, auto_approve: frozenset
         raise ProjectError(f"{root} already holds a series; continue it with 'showrunner resume --project {root}'")
     if root.is_dir() and any(root.iterdir()):
         raise ProjectError(f"{root} exists, is not empty and is not a series; choose an empty folder")
+    made = not root.parent.exists()
     try:
         root.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.adapt-", dir=root.parent))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o777 & ~mask)  # mkdtemp's 0700 would outlive the move into the project
     except OSError as exc:
         raise ProjectError(f"cannot write beside {root}: {exc.strerror or exc}; choose a writable folder") from exc
     try:
@@ -52,6 +56,8 @@ def adapt_book(book: Path, root: Path, episodes: int, *, auto_approve: frozenset
                                                     "chars": index.chars}, indent=2) + "\n")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if made:  # the folder we made for the project holds nothing: leave no trace of a refused book
+            shutil.rmtree(root.parent, ignore_errors=True)
         raise
 
     def setup(project: Project) -> SeriesState:

@@ -114,7 +114,7 @@ def test_bad_books_are_one_line_errors_and_nothing_is_written(tmp_path: Path) ->
         with pytest.raises(BadInput) as err:
             adapt_book(book, projects / "p", 2, llm=llm)
         assert message in str(err.value) and "\n" not in str(err.value), label
-        assert not projects.exists() or not any(projects.iterdir()), label  # no project, no temp folder
+        assert not projects.exists(), label  # no project, no temp folder, not even the parent folder
     assert not llm.requests
 
 
