@@ -174,6 +174,18 @@ def bible_of(a: Adaptation) -> Bible:
                  episodes=[EpisodeLogline(number=e.number, title=e.title, logline=e.logline) for e in a.episodes])
 
 
+def approved_plan(root: Path) -> SeriesState:
+    """The approved adaptation of the project at ``root`` as input state ({} when it adapts no book).
+
+    Threads that start after the adaptation gate (nightly drafts) get it, so their outlines read their
+    episode's passages too.
+    """
+    path = root / "adaptation" / "plan.json"
+    if not path.is_file():
+        return {}
+    return {"book": str(path.parent), "adaptation": Adaptation.model_validate_json(path.read_text(encoding="utf-8"))}
+
+
 def commit_adaptation(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Write the approved plan (episode map) and the book's facts to canon; the bible gate comes next."""
     ctx, a = runtime.context, state["adaptation"]

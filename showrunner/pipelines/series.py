@@ -253,8 +253,10 @@ def draft_episode(project: Project, settings: Settings, episode: int, *, notes: 
 
 def draft_input(project: Project, bible: Bible, episode: int, notes: list[str] | None) -> SeriesState:
     """The input of a fresh draft thread: the approved bible and episode ``episode`` alone."""
+    from showrunner.agents.adapt import approved_plan
+
     meta = project.meta()
-    return {"premise": str(meta.get("premise", "")), "bible": bible, "completed": [],
+    return {**approved_plan(project.root), "premise": str(meta.get("premise", "")), "bible": bible, "completed": [],
             "episodes_total": max(len(bible.episodes), int(meta.get("episodes") or 0), episode),
             "first_episode": episode, "last_episode": episode, "episode_notes": {str(episode): list(notes or [])}}
 

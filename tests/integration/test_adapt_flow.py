@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from showrunner.agents.adapt import episode_source
 from showrunner.memory.canon import Canon
 from showrunner.pipelines.adapt import adapt_book
-from showrunner.pipelines.series import continue_series
+from showrunner.pipelines.series import continue_series, draft_input
 from showrunner.testing import ScriptedLLM, story_responder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,6 +81,9 @@ def test_the_book_waits_at_the_adaptation_gate_then_the_series_takes_over(tmp_pa
     assert all(f"Chapter {ref.replace('.', ', passage ')}:" in outline.text for ref in first["scenes"][:2])
     assert f"Chapter {first['chapters'][-1] + 1}," not in outline.text
     assert out["pending"]["artifact"]["beats"][0] in outline.text
+    draft = draft_input(proj, Canon(proj.root / "canon").bible(), 2, None)  # a nightly draft of episode 2
+    second = a["episodes"][1]
+    assert f"Chapter {second['chapters'][0]}," in episode_source({**draft, "episode": 2})
 
 
 @pytest.mark.skipif(CHAPTERS != 12, reason="needs ../shared/data/alice-in-wonderland.txt (12 chapters)")
