@@ -47,7 +47,7 @@ def _names(passage: str) -> list[tuple[str, str]]:
         forms.setdefault(m.group(2), f"the {m.group(2)}" if m.group(1) == "the" else m.group(2))
     acts = {n for n in forms if re.search(rf"\b{re.escape(n)}(?:\s+[a-z]+)?\s+(?:{_ACTS})\b|said (?:the )?"
                                           rf"{re.escape(n)}\b", passage)}
-    return [(n, forms[n]) for n in forms if n in acts][:6]
+    return [(n, forms[n]) for n in forms if n in acts][:4]
 
 
 def _person(name: str, passage: str) -> dict[str, Any]:
@@ -55,7 +55,7 @@ def _person(name: str, passage: str) -> dict[str, Any]:
     eyes = re.search(rf"{re.escape(name)}[^.!?]{{0,40}}?\b({_OWN}[a-z]+ eyes)\b", near)
     hair = re.search(rf"{re.escape(name)}[^.!?]{{0,40}}?\b({_OWN}[a-z]+ hair)\b", near)
     said = re.search(rf"said {re.escape(name)}\s+([a-z]+ly)\b|{re.escape(name)} said,? ([a-z]+ly)\b", passage)
-    return {"name": name, "aliases": [], "hair": hair.group(1) if hair else "", "eyes": eyes.group(1) if eyes else "",
+    return {"name": name, "aliases": "", "hair": hair.group(1) if hair else "", "eyes": eyes.group(1) if eyes else "",
             "outfit": "", "voice": f"speaks {next(g for g in said.groups() if g)}" if said else ""}
 
 
@@ -75,20 +75,20 @@ def passage_notes(text: str) -> dict[str, Any]:
     """A :class:`~showrunner.adapt.extract.PassageDraft` answer read off the fenced passage."""
     passage = _fenced(text, "Passage:")
     names = _names(passage)
-    places = [p for p, k in Counter(_PLACE.findall(passage)).most_common(4) if k >= 2]
+    places = [p for p, k in Counter(_PLACE.findall(passage)).most_common(3) if k >= 2]
     facts: list[dict[str, str]] = []
     for name, _ in names:
         for kind, pattern, value in _FACTS:
             m = re.search(rf"\b{re.escape(name)}\b{_VERB}{pattern}", passage)
-            if m and len(facts) < 6 and len(m.group(0)) <= 160:
+            if m and len(facts) < 4 and len(m.group(0)) <= 100:
                 facts.append({"character": name, "kind": kind, "value": value(m), "quote": m.group(0)})
         where = re.search(rf"\b{re.escape(name)}\b{_VERB}(?:in|into|at|to)\s+the\s+({'|'.join(places)})\b",
                           passage) if places else None
-        if where and len(facts) < 6 and len(where.group(0)) <= 160:
+        if where and len(facts) < 4 and len(where.group(0)) <= 100:
             facts.append({"character": name, "kind": "whereabouts", "value": f"the {where.group(1)}",
                           "quote": where.group(0)})
     sentences = [" ".join(s.split()) for s in _SENT.findall(passage)[:2]]
-    return {"summary": " ".join(sentences)[:240] or "The story goes on.",
+    return {"summary": " ".join(sentences)[:200] or "The story goes on.",
             "people": [_person(n, passage) | {"name": form} for n, form in names],
             "places": [{"name": f"the {p}", "look": ""} for p in places], "facts": facts}
 

@@ -20,35 +20,35 @@ from showrunner.agents.drafts import _items, _text, clip, prose
 
 FactWord = Literal["death", "injury", "possession", "relationship", "whereabouts", "look"]
 MAX_NAME_WORDS = 4
-QUOTE_CHARS = 160
+QUOTE_CHARS = 100
 
 
 class PersonDraft(BaseModel):
     name: str = _text(40, "Name as the passage writes it.", None, least=2)
-    aliases: list[str] = _items(3, "Other names or titles the passage uses for them.")
-    hair: str = _text(40, "Hair, if the passage says.")
-    eyes: str = _text(24, "Eyes, if the passage says.")
-    outfit: str = _text(60, "Clothes, if the passage says.")
-    voice: str = _text(60, "How they speak.")
+    aliases: str = _text(60, "Other names or titles the passage uses for them, comma-separated.")
+    hair: str = _text(30, "Hair, if the passage says.")
+    eyes: str = _text(20, "Eyes, if the passage says.")
+    outfit: str = _text(40, "Clothes, if the passage says.")
+    voice: str = _text(40, "How they speak.")
 
 
 class PlaceDraft(BaseModel):
     name: str = _text(40, "Name of the place.", None, least=3)
-    look: str = _text(100, "What it looks like.")
+    look: str = _text(60, "What it looks like.")
 
 
 class FactDraft(BaseModel):
     character: str = _text(40, "Who the fact is about.", None, least=2)
     kind: FactWord
-    value: str = _text(60, "e.g. 'dead', 'cut hand', 'a golden key', 'sister of Alice', 'the hall'.", None)
+    value: str = _text(40, "e.g. 'dead', 'cut hand', 'a golden key', 'sister of Alice', 'the hall'.", None)
     quote: str = _text(QUOTE_CHARS, "The exact words of the passage that say it.", None, least=8)
 
 
 class PassageDraft(BaseModel):
-    summary: str = _text(240, "What happens, two sentences.", None)
-    people: list[PersonDraft] = _items(6, least=1)
-    places: list[PlaceDraft] = _items(4)
-    facts: list[FactDraft] = _items(6, least=1)
+    summary: str = _text(200, "What happens, two sentences.", None)
+    people: list[PersonDraft] = _items(4, least=1)
+    places: list[PlaceDraft] = _items(3)
+    facts: list[FactDraft] = _items(4, least=1)
 
 
 class Person(BaseModel):
@@ -123,7 +123,7 @@ def notes_from_draft(d: PassageDraft, *, text: str, start: int, end: int, chapte
         name = clean_name(p.name)
         if name and name.lower() not in seen:
             seen.add(name.lower())
-            aliases = [a for a in (clean_name(x) for x in p.aliases[:4]) if a and a.lower() != name.lower()]
+            aliases = [a for a in (clean_name(x) for x in p.aliases.split(",")[:4]) if a and a.lower() != name.lower()]
             notes.people.append(Person(name=name, aliases=aliases, hair=clip(p.hair, 60), eyes=clip(p.eyes, 40),
                                        outfit=clip(p.outfit, 80), voice=prose(p.voice, 120)))
     for pl in d.places[:6]:
