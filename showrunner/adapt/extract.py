@@ -2,7 +2,8 @@
 
 The schema is small (a 135M local model fills it under constrained decoding): a few people with a short
 look and voice, a few places, a few facts with the passage's own words. Code then makes it safe: names
-are clipped and descriptions (``"Alice's sister"``, long phrases) are not names; every fact must quote
+are clipped, descriptions (``"Alice's sister"``, long phrases) are not names, and a name the passage
+does not contain is dropped (a small model invents people); every fact must quote
 the passage, and the quote is found in the book (whitespace-tolerant), so each fact carries its chapter,
 its character offset in ``book.txt`` and the exact quoted text; a fact whose words are not in the passage
 is dropped. ``minItems`` hints make a small model name at least one person and one fact (code drops
@@ -17,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from showrunner.agents.drafts import _items, _text, clip, prose
+from showrunner.world.names import TITLES, norm
 
 FactWord = Literal["death", "injury", "possession", "relationship", "whereabouts", "look"]
 MAX_NAME_WORDS = 4
@@ -101,6 +103,12 @@ def clean_name(name: str) -> str:
     return text
 
 
+def named_in(name: str, words: set[str]) -> bool:
+    """True when every word of ``name`` (articles and titles aside) is a word of the passage."""
+    own = [w for w in norm(name).split() if w not in TITLES]
+    return bool(own) and all(w in words for w in own)
+
+
 def find_quote(text: str, quote: str) -> tuple[int, int] | None:
     """The span of ``quote`` in ``text`` (exact, else with any whitespace between its words), or None."""
     quote = quote.strip().strip("'\"“”‘’").strip()
@@ -119,16 +127,20 @@ def notes_from_draft(d: PassageDraft, *, text: str, start: int, end: int, chapte
     """Sourced, sanitised notes for the passage ``text`` that begins at ``start`` in book.txt."""
     notes = PassageNotes(chapter=chapter, scene=scene, start=start, end=end, summary=prose(d.summary, 400))
     seen: set[str] = set()
+    words = set(norm(text).split())
     for p in d.people[:8]:
         name = clean_name(p.name)
-        if name and name.lower() not in seen:
+        if name and not named_in(name, words):
+            notes.dropped.append(f"ch {chapter}: person {name!r}: not named in the passage")
+        elif name and name.lower() not in seen:
             seen.add(name.lower())
-            aliases = [a for a in (clean_name(x) for x in p.aliases.split(",")[:4]) if a and a.lower() != name.lower()]
+            aliases = [a for a in (clean_name(x) for x in p.aliases.split(",")[:4])
+                       if a and a.lower() != name.lower() and named_in(a, words)]
             notes.people.append(Person(name=name, aliases=aliases, hair=clip(p.hair, 60), eyes=clip(p.eyes, 40),
                                        outfit=clip(p.outfit, 80), voice=prose(p.voice, 120)))
     for pl in d.places[:6]:
         name = clean_name(pl.name)
-        if name and all(name.lower() != x.name.lower() for x in notes.places):
+        if name and named_in(name, words) and all(name.lower() != x.name.lower() for x in notes.places):
             notes.places.append(Place(name=name, look=prose(pl.look, 200)))
     for f in d.facts[:8]:
         who, value = clean_name(f.character), clip(f.value, 80)
