@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from showrunner.world.admit import admit
 log = logging.getLogger(__name__)
 
 SOURCE_TOKENS = 400  # of book passages in an episode's outline prompt
+_NUMBERED = re.compile(r"(episode|part|chapter)\s*\d*", re.I)
 
 
 class EpisodePitch(BaseModel):
@@ -151,7 +153,8 @@ def plan_adaptation(state: SeriesState, runtime: Runtime[Context]) -> dict[str, 
                                            summaries="\n".join(s for s in said if s) or span, notes=asks),
                        EpisodePitch, usage, node="plan_adaptation")
         logline = prose(pitch.logline, 300) or clip(said[0] if said else span, 300) or f"Part {i} of {title}."
-        plan.append(EpisodePlan(number=i, title=prose(pitch.title, 80) or title_of(logline) or f"Episode {i}",
+        own = "" if _NUMBERED.fullmatch(prose(pitch.title, 80)) else prose(pitch.title, 80)  # 'Episode 3' says nothing
+        plan.append(EpisodePlan(number=i, title=own or title_of(logline) or f"Episode {i}",
                                 logline=logline, chapters=chs, scenes=scenes, start=units[0][2], end=units[-1][3],
                                 words=sum(u[3] - u[2] for u in units) // 6))
     facts, dropped, findings = book_facts(notes, cast, episode_at(cuts))
