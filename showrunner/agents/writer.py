@@ -80,7 +80,7 @@ def write_script(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any
     pack = recall(ctx, episode=n, query=" ".join([outline.logline, *outline.beats]))
     prompt = render("writer/script", header=header(bible), context=context_text(pack), episode=n,
                     outline=outline, characters=chars, locations=locs, max_scenes=ctx.max_scenes,
-                    notes=state.get("script_notes") or [])
+                    notes=state.get("script_notes") or [], source=episode_source(state))
     gen = ctx.generate(prompt, ScriptDraft, episode=n, node="write_script")
     script = Episode(number=n, title=outline.title, logline=outline.logline, beats=outline.beats,
                      scenes=scenes_from_draft(gen.value, bible, max_scenes=ctx.max_scenes))

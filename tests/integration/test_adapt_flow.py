@@ -81,6 +81,8 @@ def test_the_book_waits_at_the_adaptation_gate_then_the_series_takes_over(tmp_pa
     assert all(f"Chapter {ref.replace('.', ', passage ')}:" in outline.text for ref in first["scenes"][:2])
     assert f"Chapter {first['chapters'][-1] + 1}," not in outline.text
     assert out["pending"]["artifact"]["beats"][0] in outline.text
+    script = llm.calls("writer/script")[0]  # the script prompt reads the same passages
+    assert all(f"Chapter {ref.replace('.', ', passage ')}:" in script.text for ref in first["scenes"][:2])
     draft = draft_input(proj, Canon(proj.root / "canon").bible(), 2, None)  # a nightly draft of episode 2
     second = a["episodes"][1]
     assert f"Chapter {second['chapters'][0]}," in episode_source({**draft, "episode": 2})
