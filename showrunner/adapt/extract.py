@@ -103,6 +103,24 @@ def clean_name(name: str) -> str:
     return text
 
 
+_CAPS = re.compile(r"(?<![A-Za-z'’])([A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?)\b")
+
+
+def names_used(text: str, limit: int = 12) -> list[str]:
+    """Capitalised words the passage uses mid-sentence more than once and never in lower case, in order.
+
+    A hint for the model (a small one otherwise invents names); it may hold places or other words, and the
+    model decides. A word the passage also writes in lower case ('Very', 'Down') is ordinary English.
+    """
+    lower = set(re.findall(r"\b[a-z]+\b", text))
+    counts: dict[str, int] = {}
+    for m in _CAPS.finditer(text):
+        before = text[:m.start()].rstrip()[-1:]
+        if before and before not in ".!?'\"‘“(:;-—" and m.group(1).split()[0].lower() not in lower:
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    return [n for n, k in counts.items() if k >= 2][:limit]
+
+
 def named_in(name: str, words: set[str]) -> bool:
     """True when every word of ``name`` (articles and titles aside) is a word of the passage."""
     own = [w for w in norm(name).split() if w not in TITLES]

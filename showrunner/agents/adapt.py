@@ -22,7 +22,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from showrunner.adapt.book import Chapter, load_chapters, read_span
-from showrunner.adapt.extract import PassageDraft, PassageNotes, notes_from_draft
+from showrunner.adapt.extract import PassageDraft, PassageNotes, names_used, notes_from_draft
 from showrunner.adapt.merge import merge_notes
 from showrunner.adapt.models import Adaptation, EpisodePlan
 from showrunner.adapt.plan import book_facts, episode_at, episode_map
@@ -80,7 +80,8 @@ def _book(state: SeriesState) -> tuple[Path, str]:
 
 def _passage_prompt(folder: Path, title: str, ch: Chapter, k: int) -> tuple[str, Prompt]:
     text = read_span(folder, ch.scenes[k - 1][2], ch.scenes[k - 1][3])
-    return text, render("adapt/passage", book=title, chapter=ch.number, title=ch.title, scene=k, text=text)
+    return text, render("adapt/passage", book=title, chapter=ch.number, title=ch.title, scene=k, text=text,
+                        names=names_used(text))
 
 
 def read_passages(ctx: Context, state: SeriesState, usage: list[dict[str, Any]]) -> list[PassageNotes]:

@@ -17,6 +17,7 @@ from showrunner.adapt.extract import (
     SourcedFact,
     clean_name,
     find_quote,
+    names_used,
     notes_from_draft,
 )
 from showrunner.adapt.merge import merge_notes
@@ -140,3 +141,9 @@ def test_the_excerpt_splits_and_its_passages_fit_one_call(tmp_path: Path) -> Non
     index = split_book(EXCERPT, tmp_path)
     assert [c.title for c in index.chapters] == ["CHAPTER I. Down the Rabbit-Hole", "CHAPTER II. The Pool of Tears"]
     assert all(s[1] - s[0] < 7000 for c in index.chapters for s in c.scenes)
+
+
+def test_names_used_are_capitalised_mid_sentence_words_never_written_in_lower_case() -> None:
+    text = ("Then Mira saw the Rabbit. 'Oh!' said Mira to the White Rabbit. Very well, the White Rabbit "
+            "was very late, and Mira ran. The Rabbit ran too.")
+    assert names_used(text) == ["Mira", "White Rabbit"]  # 'Rabbit' alone only starts sentences; 'Very' is a word
