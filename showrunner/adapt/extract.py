@@ -122,8 +122,9 @@ def names_used(text: str, limit: int = 12) -> list[str]:
 
 
 def named_in(name: str, words: set[str]) -> bool:
-    """True when every word of ``name`` (articles and titles aside) is a word of the passage."""
-    own = [w for w in norm(name).split() if w not in TITLES]
+    """True when every word of ``name`` (titles aside, unless it is only a title: 'the Queen') is in the passage."""
+    said = norm(name).split()
+    own = [w for w in said if w not in TITLES] or [w for w in said if w not in ("the", "a", "an")]
     return bool(own) and all(w in words for w in own)
 
 
