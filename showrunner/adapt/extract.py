@@ -3,7 +3,8 @@
 The schema is small (a 135M local model fills it under constrained decoding): a few people with a short
 look and voice, a few places, a few facts with the passage's own words. Code then makes it safe: names
 are clipped, descriptions (``"Alice's sister"``, long phrases) are not names, and a name the passage
-does not contain is dropped (a small model invents people); every fact must quote
+does not contain is dropped (a small model invents people), and so is a look whose words it does not
+use; every fact must quote
 the passage, and the quote is found in the book (whitespace-tolerant), so each fact carries its chapter,
 its character offset in ``book.txt`` and the exact quoted text; a fact whose words are not in the passage
 is dropped. ``minItems`` hints make a small model name at least one person and one fact (code drops
@@ -128,6 +129,12 @@ def named_in(name: str, words: set[str]) -> bool:
     return bool(own) and all(w in words for w in own)
 
 
+def said_in(look: str, words: set[str]) -> bool:
+    """True when the passage has every word of a look ('pink eyes': 'pink'); a look it never says is made up."""
+    own = [w for w in norm(look).split() if w not in ("hair", "eyes", "eye", "a", "an", "the", "her", "his")]
+    return bool(own) and all(w in words for w in own)
+
+
 def find_quote(text: str, quote: str) -> tuple[int, int] | None:
     """The span of ``quote`` in ``text`` (exact, else with any whitespace between its words), or None."""
     quote = quote.strip().strip("'\"“”‘’").strip()
@@ -155,8 +162,10 @@ def notes_from_draft(d: PassageDraft, *, text: str, start: int, end: int, chapte
             seen.add(name.lower())
             aliases = [a for a in (clean_name(x) for x in p.aliases.split(",")[:4])
                        if a and a.lower() != name.lower() and named_in(a, words)]
-            notes.people.append(Person(name=name, aliases=aliases, hair=clip(p.hair, 60), eyes=clip(p.eyes, 40),
-                                       outfit=clip(p.outfit, 80), voice=prose(p.voice, 120)))
+            hair, eyes, outfit = (v if said_in(v, words) else "" for v in (clip(p.hair, 60), clip(p.eyes, 40),
+                                                                            clip(p.outfit, 80)))
+            notes.people.append(Person(name=name, aliases=aliases, hair=hair, eyes=eyes, outfit=outfit,
+                                       voice=prose(p.voice, 120)))
     for pl in d.places[:6]:
         name = clean_name(pl.name)
         if name and named_in(name, words) and all(name.lower() != x.name.lower() for x in notes.places):

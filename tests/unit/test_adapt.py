@@ -71,7 +71,8 @@ def test_names_that_are_descriptions_are_not_characters() -> None:
 
 def test_a_fact_keeps_the_offset_of_its_quote_and_an_invented_quote_is_dropped() -> None:
     text = "Alice took the golden key\nfrom the glass table and opened the little door for the Queen."
-    people = [PersonDraft(name="Alice"), PersonDraft(name="Axel", aliases="the Door, Bella"), PersonDraft(name="Queen"),
+    people = [PersonDraft(name="Alice", hair="golden hair", outfit="brown dress"), PersonDraft(
+        name="Axel", aliases="the Door, Bella"), PersonDraft(name="Queen"),
               PersonDraft(name="the Door", aliases="Bella, the little door")]
     draft = PassageDraft(summary="Alice opens the door.", people=people, facts=[
         FactDraft(character="Alice", kind="possession", value="the golden key", quote="took the golden key from the"),
@@ -80,6 +81,7 @@ def test_a_fact_keeps_the_offset_of_its_quote_and_an_invented_quote_is_dropped()
     (fact,) = notes.facts
     book = " " * 500 + text
     assert book[fact.offset:fact.offset + len(fact.quote)] == fact.quote == "took the golden key\nfrom the"
+    assert (notes.people[0].hair, notes.people[0].outfit) == ("golden hair", "")  # the text never says brown
     kept = [(p.name, p.aliases) for p in notes.people]
     assert kept == [("Alice", []), ("Queen", []), ("the Door", ["the little door"])]
     assert "'Axel': not named in the passage" in notes.dropped[0] and "quote not in the passage" in notes.dropped[1]
