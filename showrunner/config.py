@@ -85,7 +85,7 @@ class Settings(BaseModel):
     device: str = Field("auto", description="'auto', 'cpu', 'cuda', 'cuda:1' ...")
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     revision_limit: int = Field(2, ge=0, le=10, description="Critic-driven rewrites per script, at most.")
-    gates: list[str] = Field(default_factory=lambda: ["bible", "script", "storyboard", "final"])
+    gates: list[str] = Field(default_factory=lambda: ["adaptation", "bible", "script", "storyboard", "final"])
     night_gates: list[str] = Field(default_factory=lambda: ["script", "storyboard", "render"])
     prices: dict[str, Price] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
 

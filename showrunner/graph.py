@@ -1,6 +1,7 @@
 """Wiring only: the showrunner graph from the agents' nodes and routers.
 
     START ─▶ write_bible ─▶ review_bible ─▶ commit_bible ─▶ start_episode
+    (a book: START ─▶ extract_book ─▶ plan_adaptation ─▶ review_adaptation ─▶ commit_adaptation ─▶ review_bible)
     (or straight to start_episode when the input already holds a bible: resumed series, nightly drafts)
 
     start_episode ─▶ write_outline ─▶ write_script ─▶ check_continuity ─▶ critique_script
@@ -9,7 +10,8 @@
         ─▶ review_storyboard ─▶ render_episode ─▶ review_final ─▶ extract_facts ─▶ commit_episode
         ─▶ start_episode | END
 
-Rejections go back to the responsible agent: bible → write_bible, script → revise_script,
+Rejections go back to the responsible agent: adaptation → plan_adaptation, bible → write_bible (an adapted
+book's: plan_adaptation), script → revise_script,
 storyboard and final → plan_storyboard.
 """
 
@@ -23,11 +25,12 @@ from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from showrunner import models
-from showrunner.agents import continuity, critic, director, flow, human, writer
+from showrunner.agents import adapt, continuity, critic, director, flow, human, writer
 from showrunner.context import Context
 from showrunner.state import SeriesState
 
 NODES = (
+    adapt.extract_book, adapt.plan_adaptation, human.review_adaptation, adapt.commit_adaptation,
     writer.write_bible, human.review_bible, continuity.commit_bible, flow.start_episode,
     writer.write_outline, writer.write_script, continuity.check_continuity, critic.critique_script,
     writer.revise_script, human.review_script, director.plan_storyboard, director.plan_scene_shots,
@@ -40,6 +43,7 @@ def serializer() -> JsonPlusSerializer:
     """Checkpoint serializer that may rebuild this package's models (and nothing else unregistered)."""
     allowed = [("showrunner.models", name) for name in dir(models) if isinstance(getattr(models, name), type)]
     allowed.append(("showrunner.memory.canon", "Storyboard"))
+    allowed += [("showrunner.adapt.models", name) for name in ("Adaptation", "BookFact", "EpisodePlan", "Finding")]
     return JsonPlusSerializer(allowed_msgpack_modules=allowed)
 
 
@@ -48,6 +52,10 @@ def build_graph(checkpointer: BaseCheckpointSaver[Any] | None = None) -> Compile
     for node in NODES:
         g.add_node(node.__name__, node)  # type: ignore[call-overload,arg-type]
     g.add_conditional_edges(START, flow.route_start)
+    g.add_edge("extract_book", "plan_adaptation")
+    g.add_edge("plan_adaptation", "review_adaptation")
+    g.add_conditional_edges("review_adaptation", human.route_after_adaptation)
+    g.add_edge("commit_adaptation", "review_bible")
     g.add_conditional_edges("write_bible", writer.route_after_write_bible)
     g.add_conditional_edges("review_bible", human.route_after_bible)
     g.add_edge("commit_bible", "start_episode")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, Literal, TypedDict
 
+from showrunner.adapt.models import Adaptation
 from showrunner.models import (
     Bible,
     ContinuityIssue,
@@ -21,8 +22,8 @@ from showrunner.models import (
     Shot,
 )
 
-Gate = Literal["bible", "script", "storyboard", "final"]
-GATES: tuple[Gate, ...] = ("bible", "script", "storyboard", "final")
+Gate = Literal["adaptation", "bible", "script", "storyboard", "final"]
+GATES: tuple[Gate, ...] = ("adaptation", "bible", "script", "storyboard", "final")
 Action = Literal["approve", "reject", "edit"]
 
 
@@ -62,6 +63,10 @@ class SeriesState(TypedDict, total=False):
     episodes_total: int
     first_episode: int
     last_episode: int
+    # adaptation of a book (showrunner adapt): the split book's folder, the plan at its gate
+    book: str
+    adaptation: Adaptation | None
+    adaptation_notes: list[str]
     # series level
     bible: Bible | None
     bible_notes: list[str]

@@ -234,10 +234,11 @@ def _bible(text: str) -> dict[str, Any]:
 def _outline(text: str) -> dict[str, Any]:
     n = _num(r"Outline episode (\d+)", text, 1)
     m = re.search(r'Outline episode \d+ of \d+: "([^"]*)"', text)
+    source = [x.split(": ", 1)[-1][:160] for x in _after(text, "adapts these passages").splitlines() if x.strip()]
     return {"title": (m.group(1) if m else f"Episode {n}") or f"Episode {n}",
             "logline": f"The crew faces trial number {n}.",
-            "beats": [f"Setup of trial {n}", f"A turn: trust breaks in episode {n}", "Climax at the water",
-                      f"Hook toward episode {n + 1}"]}
+            "beats": source[:5] or [f"Setup of trial {n}", f"A turn: trust breaks in episode {n}",
+                                    "Climax at the water", f"Hook toward episode {n + 1}"]}
 
 
 def _script(text: str) -> dict[str, Any]:
@@ -298,3 +299,12 @@ _HANDLERS: dict[str, Callable[[str], dict[str, Any]]] = {
     "BibleDraft": _bible, "Outline": _outline, "ScriptDraft": _script, "Critique": _critique,
     "ShotList": _shots, "FactChanges": _facts,
 }
+
+
+def _book_handlers() -> dict[str, Callable[[str], dict[str, Any]]]:
+    from showrunner.testing_adapt import HANDLERS
+
+    return HANDLERS
+
+
+_HANDLERS.update(_book_handlers())

@@ -8,9 +8,11 @@ from typing import Any, Literal
 from showrunner.state import SeriesState
 
 
-def route_start(state: SeriesState) -> Literal["write_bible", "start_episode"]:
-    """A run that already has a bible (resumed series, nightly draft) starts at the episodes."""
-    return "start_episode" if state.get("bible") is not None else "write_bible"
+def route_start(state: SeriesState) -> Literal["write_bible", "extract_book", "start_episode"]:
+    """A run with a bible (resumed series, nightly draft) starts at the episodes; a book at its extraction."""
+    if state.get("bible") is not None:
+        return "start_episode"
+    return "extract_book" if state.get("book") else "write_bible"
 
 
 def next_episode(state: SeriesState) -> int:

@@ -16,6 +16,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, ValidationError
 
+from showrunner.adapt.models import Adaptation
 from showrunner.agents.continuity import findings_for
 from showrunner.agents.director import storyboard_of
 from showrunner.context import Context
@@ -25,8 +26,8 @@ from showrunner.models import Bible, Episode
 from showrunner.state import Gate, Review, SeriesState
 from showrunner.world.admit import new_entries
 
-SCHEMAS: dict[str, type[BaseModel]] = {"bible": Bible, "script": Episode, "storyboard": Storyboard,
-                                       "final": Storyboard}
+SCHEMAS: dict[str, type[BaseModel]] = {"adaptation": Adaptation, "bible": Bible, "script": Episode,
+                                       "storyboard": Storyboard, "final": Storyboard}
 ACTIONS = ("approve", "reject", "edit")
 
 
@@ -50,7 +51,7 @@ def parse_decision(value: Any, gate: str) -> tuple[str, str, BaseModel | None]:
 
 def _review(state: SeriesState, ctx: Context, gate: Gate, artifact: BaseModel,
             extra: dict[str, Any] | None = None) -> tuple[Review, BaseModel]:
-    n = 0 if gate == "bible" else state["episode"]
+    n = 0 if gate in ("adaptation", "bible") else state["episode"]
     rnd = sum(1 for d in state.get("decisions") or [] if d.get("gate") == gate and d.get("episode") == n)
     payload = {"gate": gate, "episode": n, "round": rnd, "schema": SCHEMAS[gate].__name__,
                "artifact": artifact.model_dump(mode="json"), **(extra or {})}
@@ -76,17 +77,32 @@ def _update(review: Review, **fields: Any) -> dict[str, Any]:
     return {"review": review, "decisions": [dict(review)], **fields}
 
 
+def review_adaptation(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """The book's canon, findings and episode map wait for a person (reject: re-plan with the notes)."""
+    assert state["adaptation"] is not None
+    review, art = _review(state, runtime.context, "adaptation", state["adaptation"])
+    if review["action"] == "reject":
+        return _update(review, adaptation_notes=[*(state.get("adaptation_notes") or []), review["notes"]])
+    return _update(review, adaptation=art)
+
+
 def review_bible(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
     assert state["bible"] is not None
     ctx = runtime.context
     extra: dict[str, Any] = {"critic": state.get("bible_findings") or []}  # what the checks still object to
+    if state.get("adaptation") is not None:  # an adapted book: where each character is in the book
+        extra["book_references"] = state["adaptation"].references()  # type: ignore[union-attr]
     if ctx.root is not None and ctx.gate_interrupts("bible"):  # show each canonical look as a sheet
         from showrunner.tools.refsheet import write_review_sheets
 
         extra["reference_sheets"] = write_review_sheets(ctx.root, state["bible"].characters)
     review, art = _review(state, ctx, "bible", state["bible"], extra)
     if review["action"] == "reject":
-        return _update(review, bible_notes=[*(state.get("bible_notes") or []), review["notes"]])
+        notes = [*(state.get("bible_notes") or []), review["notes"]]
+        if state.get("adaptation") is not None:
+            return _update(review, bible_notes=notes, adaptation_notes=[*(state.get("adaptation_notes") or []),
+                                                                         review["notes"]])
+        return _update(review, bible_notes=notes)
     return _update(review, bible=art)
 
 
@@ -137,8 +153,15 @@ def _rejected(state: SeriesState) -> bool:
     return (state.get("review") or {}).get("action") == "reject"
 
 
-def route_after_bible(state: SeriesState) -> Literal["write_bible", "commit_bible"]:
-    return "write_bible" if _rejected(state) else "commit_bible"
+def route_after_adaptation(state: SeriesState) -> Literal["plan_adaptation", "commit_adaptation"]:
+    return "plan_adaptation" if _rejected(state) else "commit_adaptation"
+
+
+def route_after_bible(state: SeriesState) -> Literal["write_bible", "plan_adaptation", "commit_bible"]:
+    """A rejected bible is rewritten; an adapted book's is re-planned from the book with the notes."""
+    if not _rejected(state):
+        return "commit_bible"
+    return "plan_adaptation" if state.get("adaptation") is not None else "write_bible"
 
 
 def route_after_script(state: SeriesState) -> Literal["revise_script", "review_script", "plan_storyboard"]:

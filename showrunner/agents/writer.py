@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 
+from showrunner.agents.adapt import episode_source
 from showrunner.agents.common import cast_of, context_text, header, places_of, recall, script_text
 from showrunner.agents.critic import embedder_for
 from showrunner.agents.critic_checks import check_bible
@@ -62,7 +63,7 @@ def write_outline(state: SeriesState, runtime: Runtime[Context]) -> dict[str, An
     title, logline = _logline(bible, n)
     pack = recall(ctx, episode=n, query=logline)
     prompt = render("writer/outline", header=header(bible), context=context_text(pack), episode=n,
-                    total=state["episodes_total"], title=title, logline=logline)
+                    total=state["episodes_total"], title=title, logline=logline, source=episode_source(state))
     gen = ctx.generate(prompt, Outline, episode=n, node="write_outline")
     o = gen.value
     own = prose(o.title, 200)
@@ -84,7 +85,7 @@ def write_script(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any
     pack = recall(ctx, episode=n, query=" ".join([outline.logline, *outline.beats]))
     prompt = render("writer/script", header=header(bible), context=context_text(pack), episode=n,
                     outline=outline, characters=chars, locations=locs, max_scenes=ctx.max_scenes,
-                    notes=state.get("script_notes") or [])
+                    notes=state.get("script_notes") or [], source=episode_source(state))
     gen = ctx.generate(prompt, ScriptDraft, episode=n, node="write_script")
     script = Episode(number=n, title=outline.title, logline=outline.logline, beats=outline.beats,
                      scenes=scenes_from_draft(gen.value, bible, max_scenes=ctx.max_scenes))

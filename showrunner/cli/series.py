@@ -20,7 +20,8 @@ from showrunner.cli import output
 from showrunner.cli.common import JsonOpt, ProjectOpt, emit, project_path, projects_home
 from showrunner.errors import BadInput, ProjectError
 
-WAITING_FOR = {"bible": "the showrunner (series bible)", "script": "the story editor (script)",
+WAITING_FOR = {"adaptation": "the showrunner (book adaptation: canon and episode map)",
+               "bible": "the showrunner (series bible)", "script": "the story editor (script)",
                "storyboard": "the director (storyboard)", "final": "the showrunner (final cut)"}
 
 

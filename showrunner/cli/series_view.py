@@ -78,6 +78,25 @@ def next_steps(project: Path | None = None, draft: int | None = None) -> str:
             f"edit: showrunner edit --draft {draft}{where}")
 
 
+def _adaptation(a: dict[str, Any]) -> list[str | Text]:
+    out: list[str | Text] = [
+        styled((a["title"], BOLD), f" — {a.get('logline', '')}"),
+        f"{a.get('chapters', 0)} chapters, {a.get('words', 0)} words; season arc: {a.get('season_arc', '')}",
+        "episodes:"]
+    out += [f"  {e['number']}. {e['title']} (chapters {', '.join(map(str, e['chapters']))}): {e['logline']}"
+            for e in a.get("episodes", [])]
+    out.append(f"characters ({len(a.get('characters', []))}): " + "; ".join(
+        c["name"] + (f" ({', '.join(c['aliases'])})" if c.get("aliases") else "") for c in a.get("characters", [])))
+    out.append("places: " + "; ".join(x["name"] for x in a.get("locations", [])))
+    out += [f"  merged: {m}" for m in a.get("merges", [])]
+    out += [f"  fact: {f['fact']['text']} — ch {f['chapter']} @{f['offset']}: “{' '.join(f['quote'].split())}”"
+            for f in a.get("facts", [])[:40]]
+    out += [styled((f"finding {f['code']}", "yellow"), f": {f['message']}") for f in a.get("findings", [])]
+    if a.get("dropped"):
+        out.append(f"dropped {len(a['dropped'])} extracted facts (see --json)")
+    return out
+
+
 def describe(pend: dict[str, Any], project: Path | None = None, draft: int | None = None) -> Text:
     """The pending gate (or nightly draft ``draft``) and its artifact, with the commands that answer it."""
     gate, art = pend["gate"], pend["artifact"]
@@ -87,7 +106,9 @@ def describe(pend: dict[str, Any], project: Path | None = None, draft: int | Non
     head.append(styled("gate ", (gate, BOLD), f", episode {pend['episode']}, round {pend.get('round', 0)}"))
     if pend.get("error"):
         head.append(styled((f"last decision refused: {pend['error']}", "red")))
-    body = _bible(art) if gate == "bible" else _script(art, pend) if gate == "script" else _storyboard(art, pend)
+    views = {"adaptation": lambda: _adaptation(art), "bible": lambda: _bible(art),
+             "script": lambda: _script(art, pend)}
+    body = views.get(gate, lambda: _storyboard(art, pend))()
     body += [f"reference sheet {cid}: {path}" for cid, path in (pend.get("reference_sheets") or {}).items()]
     tail: list[str | Text] = [f"proposal: {p}" for p in pend.get("proposals") or []]
     return lines([*head, *body, *tail, next_steps(project, draft)])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -140,19 +140,25 @@ def outcome(snapshot: Any) -> dict[str, Any]:
 
 def new_series(root: Path, premise: str, episodes: int, *, auto_approve: frozenset[str] = frozenset(),
                progress: Progress = quiet, llm: Any = None, render: RenderHook | None = None,
+               setup: Callable[[Project], SeriesState] | None = None,
                **overrides: Any) -> tuple[Project, dict[str, Any]]:
-    """Create the project and run until the first active gate (or the end with auto-approval)."""
+    """Create the project and run until the first active gate (or the end with auto-approval).
+
+    ``setup`` (an adaptation) fills the new project folder first and returns more input state; if the run
+    then fails before its first checkpoint, the folder is removed with everything in it.
+    """
     premise, episodes = check_premise(premise), check_episodes(episodes)
     root = root.expanduser().resolve()
     existed = root.is_dir()
     project = Project.create(root, premise=premise, episodes=episodes, auto_approve=sorted(auto_approve))
     try:
         settings = load_settings(project.root, **overrides)
+        inputs = setup(project) if setup is not None else {}
         with project.lock("showrunner new"):
             ctx = build_context(project, settings, auto_approve=auto_approve, llm=llm, progress=progress,
                                 render=render)
             state: SeriesState = {"premise": premise, "episodes_total": episodes, "first_episode": 1,
-                                  "last_episode": episodes, "bible": None, "completed": []}
+                                  "last_episode": episodes, "bible": None, "completed": [], **inputs}
             result = run(project, ctx, state)
     except BaseException:
         if not _has_checkpoint(project):
@@ -245,8 +251,10 @@ def pending(project: Project, settings: Settings | None = None) -> dict[str, Any
 
 def draft_input(project: Project, bible: Bible, episode: int, notes: list[str] | None) -> SeriesState:
     """The input of a fresh draft thread: the approved bible and episode ``episode`` alone."""
+    from showrunner.agents.adapt import approved_plan
+
     meta = project.meta()
-    return {"premise": str(meta.get("premise", "")), "bible": bible, "completed": [],
+    return {**approved_plan(project.root), "premise": str(meta.get("premise", "")), "bible": bible, "completed": [],
             "episodes_total": max(len(bible.episodes), int(meta.get("episodes") or 0), episode),
             "first_episode": episode, "last_episode": episode, "episode_notes": {str(episode): list(notes or [])}}
 
