@@ -6,7 +6,8 @@ C2PA-signed and has a JSON sidecar, written atomically as soon as its batch fini
 only the batch in flight. The cut (mp4 with soft subtitles, SRT, contact sheet, OTIO, story.json) is
 keyed by the keys of its shots and lives in ``renders/ep-NNN/``; ``render.json`` there maps shot ids to
 paths. Re-running a finished episode renders nothing; editing one shot re-renders that shot, its clip
-and the cut.
+and the cut. Dialogue lines are synthesised beside the frames into ``renders/audio/`` (see
+:mod:`speech`); editing one line re-synthesises that line and re-cuts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,11 +28,15 @@ from showrunner.io import append_jsonl
 from showrunner.memory.canon import Canon
 from showrunner.models import Bible, Episode, Shot
 from showrunner.pipelines import render_jobs as rj
-from showrunner.pipelines.cut import build_cut, episode_dir, read_state, write_state
+from showrunner.pipelines.cut import CutSound, build_cut, episode_dir, read_state, write_state
+from showrunner.pipelines.ledger import Ledger
 from showrunner.pipelines.overrides import load_overrides
 from showrunner.pipelines.project import Project
 from showrunner.pipelines.provenance import Provenance
+from showrunner.pipelines.speech import SpeechResult, synthesize_episode
+from showrunner.pipelines.voices import Casting, read_narrator
 from showrunner.tools.base import Backend, RenderJob, get_backend
+from showrunner.tools.tts import get_tts
 from showrunner.world import World
 
 Aspect = Literal["16:9", "9:16"]
@@ -63,6 +69,11 @@ class RenderReport(BaseModel):
     human: int = Field(0, description="Shots using a human-supplied frame.")
     clips_rendered: int = 0
     clips_reused: int = 0
+    lines_synthesized: int = Field(0, description="Dialogue lines synthesised in this run.")
+    lines_reused: int = Field(0, description="Dialogue lines found in the speech cache.")
+    audio_seconds: float = Field(0.0, description="Seconds of dialogue audio in the episode.")
+    speech_seconds: float = Field(0.0, description="Wall seconds spent on speech (beside the frames).")
+    loudness_lufs: float | None = Field(None, description="Integrated loudness of the mix, when rebuilt.")
     cut_rendered: bool = False
     outputs: dict[str, str] = Field(default_factory=dict)
     shots: list[ShotRecord] = Field(default_factory=list)
@@ -86,13 +97,16 @@ def _png(img: Image.Image) -> bytes:
 def render_episode(project: Project, settings: Settings, episode_no: int, *, shots: list[Shot] | None = None,
                    shot_id: str | None = None, force: bool = False, progress: Progress | None = None,
                    aspect: str = "16:9", burn_subtitles: bool = False, episode: Episode | None = None,
-                   bible: Bible | None = None, draft: bool = False, record: bool = True) -> RenderReport:
+                   bible: Bible | None = None, draft: bool = False, record: bool = True,
+                   bed: str | None = None) -> RenderReport:
     """Render what is missing for episode ``episode_no`` and (re)assemble its cut when anything changed.
 
     ``shots``/``episode``/``bible`` default to the approved storyboard (the canon's, or the live run's
     between its storyboard and final gates); the graph passes unapproved shots.
     ``draft`` puts the cut under ``renders/drafts/`` (keyframes share the one cache); ``record`` writes a
-    ledger line per keyframe and clip (off when the caller meters the whole call itself).
+    ledger line per keyframe, clip and spoken line (off when the caller meters the whole call itself).
+    Dialogue is synthesised in a thread beside the keyframes (``settings.tts`` 'none' makes a silent cut);
+    ``bed`` names a music or ambience file for this episode (else ``settings.audio_bed``).
     """
     t0 = time.perf_counter()
     canon = Canon(project.canon_dir)
@@ -126,18 +140,45 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
     report = RenderReport(episode=episode_no, preset=preset.name, backend=image.name,
                           video_backend=video.name if video else None, aspect=aspect)
     ledger = project.ledger if record else None
-    records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress, ledger)
-    clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress, ledger) \
-        if video else {}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech") as pool:
+        voices = _speech(project, settings, episode_no, bible, world, jobs, prov, ledger, force, progress, pool)
+        records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress, ledger)
+        clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress, ledger) \
+            if video else {}
+        speech = voices.result() if voices else None
+    if speech is not None:
+        report.lines_synthesized, report.lines_reused = speech.synthesized, speech.reused
+        report.audio_seconds, report.speech_seconds = round(speech.audio_seconds, 3), round(speech.seconds, 3)
     report.shots = [records[i] for i in ids]
     missing = [i for i in ids if records[i].frame is None]
     if not missing:
         title = episode.title if episode else f"Episode {episode_no}"
         report.outputs, report.cut_rendered = build_cut(
             project, bible, episode_no, title, jobs, records, clips, prov, aspect=aspect, fps=preset.fps,
-            burn=burn_subtitles, force=force, identity=image.identity(), draft=draft)
+            burn=burn_subtitles, force=force, identity=image.identity(), draft=draft,
+            sound=CutSound(speech, settings.loudness_target, _bed(settings, bed)) if speech else None)
+        report.loudness_lufs = read_state(project, episode_no, draft=draft).get("cuts", {}).get(aspect, {}) \
+            .get("loudness_lufs")
     report.seconds = round(time.perf_counter() - t0, 3)
     return report
+
+
+def _bed(settings: Settings, bed: str | None) -> Path | None:
+    name = bed or settings.audio_bed
+    return Path(name).expanduser() if name else None
+
+
+def _speech(project: Project, settings: Settings, n: int, bible: Bible, world: World, jobs: list[RenderJob],
+            prov: Provenance, ledger: Path | None, force: bool, progress: Progress | None,
+            pool: ThreadPoolExecutor) -> Future[SpeechResult] | None:
+    """Start synthesising the episode's lines beside the frame renders (None for a silent cut)."""
+    if settings.tts == "none" or not any(j.shot.dialogue for j in jobs):
+        return None
+    tts = get_tts(settings.tts, settings)
+    casting = Casting(world, bible.characters, read_narrator(project.canon_dir), tts.name, settings.tts_model,
+                      tts.speakers(settings.tts_model))
+    return pool.submit(synthesize_episode, project.renders_dir, settings, n, [j.shot for j in jobs], casting, prov,
+                       ledger=Ledger(ledger) if ledger else None, force=force, progress=progress)
 
 
 def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], selected: set[str], force: bool,
