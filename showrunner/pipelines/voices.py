@@ -18,15 +18,22 @@ import json
 import re
 from pathlib import Path
 
-from showrunner.io import atomic_write
-from showrunner.models import Bible, Character, DialogueLine, Voice
-from showrunner.world import World
-from showrunner.world.names import split_qualifier
+from pydantic import ValidationError
 
-# (pitch semitones, rate): the first slots are the most different from each other.
+from showrunner.config import Settings
+from showrunner.errors import BadInput
+from showrunner.io import atomic_write
+from showrunner.memory.canon import Canon
+from showrunner.models import Bible, Character, DialogueLine, Voice
+from showrunner.pipelines.project import Project
+from showrunner.world import World
+from showrunner.world.names import Names, split_qualifier
+
+# (pitch semitones, rate): the first slots are the most different from each other. Most lean upward: the
+# bundled voice is already low (about 87 Hz), and more than 5 semitones down turns to a growl.
 SLOTS: list[tuple[float, float]] = [
-    (0.0, 1.0), (5.0, 1.08), (-4.0, 0.92), (8.0, 1.0), (-7.0, 1.04), (3.0, 0.9), (-2.0, 1.12), (10.0, 1.12),
-    (-9.0, 0.95), (6.5, 0.94), (-5.5, 1.1), (1.5, 1.15),
+    (0.0, 1.0), (5.0, 1.08), (-3.0, 0.92), (8.0, 1.0), (2.5, 0.9), (-5.0, 1.05), (11.0, 1.1), (4.0, 1.15),
+    (-1.5, 0.86), (6.5, 0.94), (1.5, 1.12), (9.5, 0.9),
 ]
 HIGH = re.compile(r"\b(girl|woman|women|she|her|young|child|kid|teen\w*|boy|small|little|bright|high)\b", re.I)
 LOW = re.compile(r"\b(man|men|he|his|old|elder\w*|gruff|deep|gravel\w*|large|big|giant|60s|70s|80s|low)\b", re.I)
@@ -67,19 +74,67 @@ def cast(characters: list[Character], backend: str, model: str, speakers: int,
             continue
         free = [v for i in range(limit) if _sig(v := slot_voice(i, backend, model, speakers, c.voice.note))
                 not in used] or [slot_voice(0, backend, model, speakers, c.voice.note)]
-        lean = _lean(c)
-        pick = next((v for v in free if lean == 0 or (v.pitch > 0) == (lean > 0) and v.pitch != 0), free[0])
+        lean, plain = _lean(c), [v for v in free if v.pitch == 0.0]
+        pick = plain[0] if speakers > 1 and plain else \
+            next((v for v in free if lean == 0 or (v.pitch > 0) == (lean > 0) and v.pitch != 0), free[0])
         used.add(_sig(pick))
         out.append(c.model_copy(update={"voice": pick}))
     return out
 
 
 def cast_bible(bible: Bible, backend: str, model: str, speakers: int) -> tuple[Bible, Voice]:
-    """The bible with every character cast, and a narrator voice distinct from the whole cast."""
-    chars = cast(bible.characters, backend, model, speakers)
-    narrator = cast([Character(name="Narrator", voice=Voice(note="even, warm narration"))], backend, model,
-                    speakers, [c.voice for c in chars])[0].voice
+    """The bible with every character cast, and a narrator voice distinct from the whole cast.
+
+    Only a voice a person set (``set_by="person"``, e.g. an edit at the bible gate) is kept as it is:
+    anything else in the technical fields came from a model's draft and is recast.
+    """
+    fresh = [c if c.voice.set_by == "person" else c.model_copy(update={"voice": Voice(note=c.voice.note)})
+             for c in bible.characters]
+    kept = [c.voice for c in fresh if c.voice.cast]
+    narrator = _narrator(backend, model, speakers, kept)
+    chars = cast(fresh, backend, model, speakers, [narrator])
     return bible.model_copy(update={"characters": chars}), narrator
+
+
+def _narrator(backend: str, model: str, speakers: int, taken: list[Voice]) -> Voice:
+    """The narrator takes the first free slot (the model's own voice, unaltered, when nobody has it)."""
+    return cast([Character(name="Narrator", voice=Voice(note="even, warm narration"))], backend, model, speakers,
+                taken)[0].voice
+
+
+def default_backend(settings: Settings) -> tuple[str, str, int]:
+    """(backend, model, speakers) new voices are cast on: ``settings.tts`` (Piper for a silent cut)."""
+    from showrunner.tools.tts import get_tts
+
+    name = settings.tts if settings.tts != "none" else "piper"
+    model = settings.tts_model if settings.tts != "none" else ""
+    return name, model, get_tts(name, settings).speakers(model)
+
+
+def cast_for(bible: Bible, settings: Settings) -> tuple[Bible, Voice]:
+    """:func:`cast_bible` on the default backend of ``settings`` (what ``commit_bible`` calls)."""
+    return cast_bible(bible, *default_backend(settings))
+
+
+def write_samples(root: Path, settings: Settings, bible: Bible) -> dict[str, str]:
+    """One sample line per character, as it will be cast, for the bible gate: ``{id: wav path}``.
+
+    Written to ``drafts/bible/voices/<id>.wav`` (deterministic: a re-run on resume writes the same audio).
+    """
+    from showrunner.pipelines import sound
+    from showrunner.tools.tts import SpeechJob, get_tts
+
+    cast_, narrator = cast_for(bible, settings)
+    out: dict[str, str] = {}
+    for c in [*cast_.characters, Character(name="Narrator", voice=narrator)]:
+        tts = get_tts(c.voice.backend, settings)
+        text = f"I am {c.name}." + (f" {c.voice.note.strip().rstrip('.')}." if c.voice.note.strip() else "")
+        speech = tts.synthesize(SpeechJob(text[:200], c.voice))
+        samples = sound.shift_pitch(speech.samples, speech.sample_rate, c.voice.pitch)
+        path = root / "drafts" / "bible" / "voices" / f"{c.id}.wav"
+        atomic_write(path, sound.wav_bytes(samples, speech.sample_rate))
+        out[c.id] = str(path)
+    return out
 
 
 def read_narrator(canon_dir: Path) -> Voice | None:
@@ -100,11 +155,11 @@ class Casting:
                  model: str, speakers: int) -> None:
         self.world = world
         self.backend, self.model, self.speakers = backend, model, speakers
-        self.cast = {c.id: c for c in cast(characters, backend, model, speakers)}
-        taken = [c.voice for c in self.cast.values()]
-        self.narrator = narrator if narrator and narrator.cast else \
-            cast([Character(name="Narrator")], backend, model, speakers, taken)[0].voice
-        self._taken = {_sig(v) for v in [*taken, self.narrator]}
+        if narrator is None or not narrator.cast:  # as at commit: the narrator first, then the cast
+            narrator = _narrator(backend, model, speakers, [c.voice for c in characters if c.voice.cast])
+        self.narrator = narrator
+        self.cast = {c.id: c for c in cast(characters, backend, model, speakers, [narrator])}
+        self._taken = {_sig(v) for v in [*(c.voice for c in self.cast.values()), narrator]}
 
     def speaker(self, line: DialogueLine) -> tuple[str, Voice]:
         """(speaker id or walk-on name, voice) for one line."""
@@ -121,3 +176,46 @@ class Casting:
             if _sig(v) not in self._taken:
                 return name, v
         return name, self.narrator
+
+
+def canon_voices(project: Project, settings: Settings) -> tuple[list[Character], Voice]:
+    """The canon cast with their voices (cast now, not saved, where the canon has none yet) and the narrator."""
+    canon = Canon(project.canon_dir)
+    bible, narrator = cast_for(canon.bible(), settings)
+    return bible.characters, read_narrator(project.canon_dir) or narrator
+
+
+def set_voice(project: Project, settings: Settings, who: str, **changes: object) -> tuple[str, Voice]:
+    """A person's change of one voice (``narrator`` or a character's name, alias or id), saved in canon.
+
+    ``changes`` are :class:`Voice` fields (None = keep); the voice is checked against its backend (model
+    file, speaker range) before anything is written. Returns (id, new voice).
+    """
+    from showrunner.tools.tts import get_tts
+
+    canon = Canon(project.canon_dir)
+    cast_, narrator = canon_voices(project, settings)
+    if NARRATOR.match(who):
+        cid, current = "narrator", narrator
+    else:
+        hit = Names.of(cast_).resolve(who)
+        if hit is None:
+            raise BadInput(f"no character {who!r} in canon; known: narrator, {', '.join(c.id for c in cast_)}")
+        cid, current = hit, next(c.voice for c in cast_ if c.id == hit)
+    data = {**current.model_dump(), **{k: v for k, v in changes.items() if v is not None}, "set_by": "person"}
+    try:
+        voice = Voice.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise BadInput(f"invalid voice {'.'.join(map(str, err['loc']))}: {err['msg']}") from exc
+    tts = get_tts(voice.backend, settings)
+    tts.identity(voice)  # a missing model file is a one-line error here, not at render time
+    n = tts.speakers(voice.model)
+    if voice.speaker is not None and not 0 <= voice.speaker < n:
+        raise BadInput(f"speaker {voice.speaker} out of range: this voice model has speakers 0-{n - 1}")
+    if cid == "narrator":
+        write_narrator(project.canon_dir, voice)
+    else:
+        char = next(c for c in canon.characters() if c.id == cid)
+        canon.save_character(char.model_copy(update={"voice": voice}))
+    return cid, voice

@@ -1,0 +1,164 @@
+"""Dialogue audio with the real Piper voice: voices in canon, the speech cache, timing, the mix, the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import av
+import numpy as np
+import opentimelineio as otio
+import pytest
+from render_sample import make_project, sample_bible, sample_shots
+from test_render import run_cli
+
+from showrunner.config import load_settings
+from showrunner.errors import BadInput
+from showrunner.memory.canon import Canon
+from showrunner.models import Character, DialogueLine, Voice
+from showrunner.pipelines import sound
+from showrunner.pipelines.timing import Span, mark_of, plan
+from showrunner.pipelines.voiceprint import distance
+from showrunner.pipelines.voices import cast_bible
+from showrunner.tools.tts import SpeechJob, get_tts
+
+
+def _audio_of(mp4: Path) -> tuple[np.ndarray, float, float]:
+    """Mono float32 48 kHz samples of the mp4's audio stream, its duration and the video's."""
+    with av.open(str(mp4)) as c:
+        a, v = c.streams.audio[0], c.streams.video[0]
+        assert a.codec_context.name == "aac"
+        adur, vdur = float(a.duration * a.time_base), float(v.duration * v.time_base)
+    raw = subprocess.run([sound.ffmpeg(), "-v", "error", "-i", str(mp4), "-map", "0:a", "-f", "f32le", "-ac", "1",
+                          "-ar", "48000", "pipe:1"], capture_output=True, check=True).stdout
+    return np.frombuffer(raw, dtype="<f4"), adur, vdur
+
+
+def test_old_free_text_voice_loads_as_note_and_llm_never_sees_the_cast(tmp_path: Path) -> None:
+    c = Character.model_validate({"name": "Maren", "voice": "low, dry, never hurried"})
+    assert c.voice == Voice(note="low, dry, never hurried") and not c.voice.cast
+    canon = Canon(tmp_path)
+    (tmp_path / "characters").mkdir()
+    (tmp_path / "characters" / "maren.json").write_text(json.dumps({"name": "Maren", "voice": "husky"}))
+    assert canon.characters()[0].voice.note == "husky"
+    schema = json.dumps(Character.model_json_schema())
+    assert '"note"' in schema and '"pitch"' not in schema and '"set_by"' not in schema
+
+
+def test_casting_is_distinct_deterministic_and_keeps_a_persons_choice() -> None:
+    bible = sample_bible()
+    cast, narrator = cast_bible(bible, "piper", "", 1)
+    voices = [c.voice for c in cast.characters] + [narrator]
+    assert len({(v.pitch, v.rate, v.speaker) for v in voices}) == len(voices) == 4
+    assert all(v.set_by == "system" and v.backend == "piper" for v in voices)
+    assert cast_bible(bible, "piper", "", 1) == (cast, narrator)  # same bible, same voices
+    by = {c.id: c.voice for c in cast.characters}
+    assert by["ada-quill"].pitch > 0 > by["captain-vell"].pitch  # 'teen' reads higher, '60s' lower
+    mine = Voice(backend="piper", pitch=-2.0, rate=1.2, set_by="person")
+    drafted = bible.model_copy(update={"characters": [
+        bible.characters[0].model_copy(update={"voice": mine}),
+        bible.characters[1].model_copy(update={"voice": Voice(backend="piper", pitch=9.0, set_by="system")})]})
+    again, _ = cast_bible(drafted, "piper", "", 1)
+    assert again.characters[0].voice == mine and again.characters[1].voice.pitch != 9.0
+    multi, _ = cast_bible(bible, "piper", "", 4)  # a multi-speaker model: its own speakers, unaltered
+    assert sorted(c.voice.speaker or 0 for c in multi.characters) == [1, 2, 3]
+    assert all(c.voice.pitch == 0.0 for c in multi.characters)
+
+
+def test_timing_follows_speech_and_marks_heard_lines() -> None:
+    shots = sample_shots()
+    silent = plan(shots, 12)
+    assert [d for _, d in silent.shots.values()] == [2.0, 1.5, 1.5, 1.0]
+    speech = {("s01-02", 0): 0.6, ("s02-01", 0): 2.4, ("s03-01", 0): 0.3}
+    t = plan(shots, 12, speech)
+    assert t.duration("s01-02") == 1.5  # planned is longer than 0.25 + 0.6 + 0.5
+    assert t.duration("s02-01") == pytest.approx(38 / 12)  # 0.25 + 2.4 + 0.5 = 3.15 s -> 38 frames
+    line = t.lines[1]
+    assert (line.start, line.end) == (pytest.approx(3.5 + 0.25), pytest.approx(3.5 + 0.25 + 2.4))
+    assert mark_of(DialogueLine(speaker="Ada (V.O.)", text="x")) == "V.O."
+    assert mark_of(DialogueLine(speaker="Vell", text="x", direction="O.S., shouting")) == "O.S."
+    assert mark_of(DialogueLine(speaker="Vell", text="x", direction="over the radio")) == "recording"
+    assert mark_of(DialogueLine(speaker="Vell", text="x", direction="cold")) == ""
+    assert Span("s", 0, 0, 1, "Ada (V.O.)", "Hi", "V.O.").label == "ADA (V.O.): Hi"
+
+
+def test_two_characters_sound_measurably_different() -> None:
+    cast, _ = cast_bible(sample_bible(), "piper", "", 1)
+    ada, vell = (next(c.voice for c in cast.characters if c.id == i) for i in ("ada-quill", "captain-vell"))
+    tts = get_tts("piper", load_settings())
+
+    def say(v: Voice, text: str) -> np.ndarray:
+        s = tts.synthesize(SpeechJob(text, v))
+        return sound.resample(sound.shift_pitch(s.samples, s.sample_rate, v.pitch), s.sample_rate)
+
+    a1, a2 = say(ada, "The tide is turning, and the docks are flooding."), say(ada, "Nobody leaves this city.")
+    v1 = say(vell, "The tide is turning, and the docks are flooding.")
+    within_pitch, within_mfcc = distance(a1, a2, sound.RATE)
+    between_pitch, between_mfcc = distance(a1, v1, sound.RATE)
+    assert between_pitch > 4 and between_pitch > 2 * within_pitch  # cast 10 semitones apart
+    assert between_mfcc > 2 * within_mfcc
+
+
+def test_render_speaks_every_line_once_and_mixes_to_target(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    shots = sample_shots()
+    shots[2].dialogue[0].direction = "cold, O.S."
+    project = make_project(tmp_path / "series", shots)
+    p = str(project.root)
+    code, out, err = run_cli(capsys, "render", "--episode", "1", "--json", "-p", p)
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["lines_synthesized"], report["lines_reused"]) == (3, 0)
+    outputs = {k: Path(v) for k, v in report["outputs"].items()}
+    samples, adur, vdur = _audio_of(outputs["mp4"])
+    assert abs(adur - vdur) < 0.1
+    assert abs(sound.loudness(samples) - 3.01 - report["loudness_lufs"]) < 0.5  # the file as measured (stereo)
+    assert abs(report["loudness_lufs"] - (-14.0)) <= 1.0
+
+    timeline = otio.adapters.read_from_file(str(outputs["otio"]))
+    audio = next(t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Audio)
+    clips = list(audio.find_clips())
+    assert [c.metadata["showrunner"]["speaker"] for c in clips] == ["Ada Quill", "Captain Vell", "Captain Vell"]
+    assert clips[1].metadata["showrunner"]["mark"] == "O.S."
+    spans = [(c.metadata["showrunner"]["start"], c.metadata["showrunner"]["end"]) for c in clips]
+    dialogue = np.concatenate([samples[round(a * 48000):round(b * 48000)] for a, b in spans])
+    assert 20 * np.log10(np.sqrt(np.mean(dialogue.astype(np.float64) ** 2))) > -35  # not silent where spoken
+    srt = outputs["srt"].read_text()
+    assert "CAPTAIN VELL (O.S.): You will fix nothing." in srt
+    ms = round(spans[0][0] * 1000)
+    assert f"00:00:{ms // 1000:02d},{ms % 1000:03d} -->" in srt  # the cue starts on the line's audio
+    code, out, _ = run_cli(capsys, "verify", str(outputs["stem_mix"]), "--json")
+    assert code == 0 and json.loads(out)["valid"]
+    tts = [r for r in map(json.loads, project.ledger.read_text().splitlines()) if r.get("stage") == "tts"]
+    assert len(tts) == 3 and all(r["backend"] == "piper" and r["audio_seconds"] > 0.2 for r in tts)
+
+    code, out, _ = run_cli(capsys, "render", "--episode", "1", "--json", "-p", p)
+    again = json.loads(out)
+    assert (again["lines_synthesized"], again["lines_reused"], again["cut_rendered"]) == (0, 3, False)
+
+    canon = Canon(project.canon_dir)
+    board = canon.storyboard(1)
+    assert board is not None
+    board[3].dialogue[0].text = "Sink, little city, sink."
+    canon.save_storyboard(1, board)
+    code, out, _ = run_cli(capsys, "render", "--episode", "1", "--json", "-p", p)
+    edited = json.loads(out)
+    assert (edited["lines_synthesized"], edited["lines_reused"], edited["cut_rendered"]) == (1, 2, True)
+
+    code, out, err = run_cli(capsys, "voice", "set", "Captain Vell", "--pitch", "-1", "--json", "-p", p)
+    assert code == 0, err
+    assert json.loads(out)["voice"]["set_by"] == "person"
+    code, out, _ = run_cli(capsys, "render", "--episode", "1", "--json", "-p", p)
+    assert (json.loads(out)["lines_synthesized"], json.loads(out)["lines_reused"]) == (2, 1)  # only Vell's lines
+
+    for bad, needle in ((["nobody", "--pitch", "1"], "no character 'nobody'"),
+                        (["ada", "--model", str(tmp_path / "x.onnx")], "not found"),
+                        (["ada", "--rate", "5"], "invalid voice rate")):
+        code, _, err = run_cli(capsys, "voice", "set", *bad, "-p", p)
+        assert code == 2 and needle in err and err.count("\n") == 1
+
+
+def test_unknown_speech_backend_lists_valid_names() -> None:
+    with pytest.raises(BadInput, match=r"unknown speech backend 'espeak'; valid: openai, piper"):
+        get_tts("espeak", load_settings())
