@@ -162,3 +162,31 @@ def test_render_speaks_every_line_once_and_mixes_to_target(tmp_path: Path, capsy
 def test_unknown_speech_backend_lists_valid_names() -> None:
     with pytest.raises(BadInput, match=r"unknown speech backend 'espeak'; valid: openai, piper"):
         get_tts("espeak", load_settings())
+
+
+def test_bed_is_ducked_under_dialogue_and_broadcast_target_is_met(tmp_path: Path) -> None:
+    from showrunner.pipelines.mix import mix_episode, timed_mean_db
+    from showrunner.pipelines.speech import LineAudio, SpeechResult
+
+    rng = np.random.default_rng(0)
+    t = np.arange(int(1.2 * sound.RATE)) / sound.RATE
+    tone = (0.4 * np.sin(2 * np.pi * 180 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    speech = SpeechResult()
+    for sid in ("s01-02", "s02-01", "s03-01"):
+        path = tmp_path / f"{sid}.wav"
+        path.write_bytes(sound.wav_bytes(tone, sound.RATE))
+        speech.lines[(sid, 0)] = LineAudio(sid, 0, "x", {}, sid, path, 1.2, "reused")
+    bed = tmp_path / "bed.wav"
+    bed.write_bytes(sound.wav_bytes((0.2 * rng.standard_normal(sound.RATE * 2)).astype(np.float32), sound.RATE))
+    timeline = plan(sample_shots(), 12, speech.durations())
+    mix = mix_episode(timeline, speech, target=-23.0, bed_path=bed)
+    assert abs(mix.loudness - (-23.0)) <= 1.0 and abs(sound.loudness(mix.mix) - (-23.0)) <= 1.0
+    assert len(mix.mix) == round(timeline.seconds * sound.RATE) and mix.bed is not None
+    first = timeline.lines[0]
+    quiet = mix.bed[:round(first.start * sound.RATE)]  # before anyone speaks (the first shot has no lines)
+    under = mix.bed[round(first.start * sound.RATE) + 4800:round(first.end * sound.RATE)]
+    db = [20 * np.log10(np.sqrt(np.mean(x.astype(np.float64) ** 2))) for x in (quiet, under)]
+    assert db[1] < db[0] - 6  # ducked by more than 6 dB while a line plays
+    assert timed_mean_db(mix.mix, timeline) > -35
+    with pytest.raises(BadInput, match="not found"):
+        mix_episode(timeline, speech, target=-14.0, bed_path=tmp_path / "missing.mp3")
