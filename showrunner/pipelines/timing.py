@@ -23,6 +23,8 @@ GAP_S = 0.3  # between two lines of one shot
 PAUSE_S = 0.5  # after a shot's last line
 Mark = Literal["", "V.O.", "O.S.", "recording"]
 _VO = re.compile(r"\b(v\.?\s?o\.?|voice[- ]?over|narrat\w*)(?!\w)", re.I)
+_DEVICE = re.compile(r"\b(record(ed|ing|ings)?|tapes?|voicemail|message|radio|phone|call|intercom|broadcast|video|"
+                     r"footage|screen|hologram|holographic|projection|speaker)\b", re.I)
 _OS = re.compile(r"\b(o\.?\s?s\.?|o\.?\s?c\.?|off[- ]?screen|off[- ]?camera|offstage)(?!\w)", re.I)
 
 
@@ -33,7 +35,9 @@ def mark_of(line: DialogueLine) -> Mark:
         return "V.O."
     if _OS.search(text):
         return "O.S."
-    return "recording" if NOT_PRESENT.search(text) else ""
+    if _DEVICE.search(text):
+        return "recording"
+    return "V.O." if NOT_PRESENT.search(text) else ""  # memories, dreams, visions: heard, not seen
 
 
 @dataclass(frozen=True)

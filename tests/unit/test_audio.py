@@ -80,6 +80,7 @@ def test_timing_follows_speech_and_marks_heard_lines() -> None:
     assert mark_of(DialogueLine(speaker="Vell", text="x", direction="O.S., shouting")) == "O.S."
     assert mark_of(DialogueLine(speaker="Vell", text="x", direction="over the radio")) == "recording"
     assert mark_of(DialogueLine(speaker="Vell", text="x", direction="cold")) == ""
+    assert mark_of(DialogueLine(speaker="Vell", text="x", direction="in a dream")) == "V.O."
     assert Span("s", 0, 0, 1, "Ada (V.O.)", "Hi", "V.O.").label == "ADA (V.O.): Hi"
 
 
