@@ -52,11 +52,14 @@ def resample(samples: np.ndarray, rate: int, out_rate: int = RATE) -> np.ndarray
     return samples if rate == out_rate else run_filter(samples, rate, "aresample=resampler=soxr", out_rate=out_rate)
 
 
-def shift_pitch(samples: np.ndarray, rate: int, semitones: float) -> np.ndarray:
-    """Shift pitch by ``semitones`` keeping the tempo (rubberband; formants move with it)."""
+def shift_pitch(samples: np.ndarray, rate: int, semitones: float, *, out_rate: int | None = None) -> np.ndarray:
+    """Shift pitch by ``semitones`` keeping the tempo (rubberband; formants move with it).
+
+    ``out_rate`` resamples in the same ffmpeg pass.
+    """
     if abs(semitones) < 1e-3:
-        return samples
-    return run_filter(samples, rate, f"rubberband=pitch={2 ** (semitones / 12):.6f}")
+        return resample(samples, rate, out_rate or rate)
+    return run_filter(samples, rate, f"rubberband=pitch={2 ** (semitones / 12):.6f}", out_rate=out_rate)
 
 
 def wav_bytes(samples: np.ndarray, rate: int, *, channels: int = 1) -> bytes:

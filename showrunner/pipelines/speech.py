@@ -87,8 +87,7 @@ def synthesize_episode(root: Path, settings: Settings, episode: int, shots: list
                 continue
             t = time.perf_counter()
             speech = tts.synthesize(SpeechJob(line.text.strip(), voice, line.direction))
-            samples = sound.shift_pitch(speech.samples, speech.sample_rate, voice.pitch)
-            samples = sound.resample(samples, speech.sample_rate)
+            samples = sound.shift_pitch(speech.samples, speech.sample_rate, voice.pitch, out_rate=sound.RATE)
             took = time.perf_counter() - t
             secs = len(samples) / sound.RATE
             side = {"kind": "line", "episode": episode, "shot": sid, "line": i, "speaker": who,
