@@ -68,7 +68,7 @@ def bench_share() -> dict[str, float]:
     shots = [s.model_copy(update={"id": f"{s.id}-{k}"}, deep=True) for k in range(3) for s in base]
     for k, shot in enumerate(shots):  # distinct texts: equal lines would share one cache entry
         for line in shot.dialogue:
-            line.text = f"{line.text} {LINES[k % len(LINES)]}"
+            line.text = f"{line.text} {LINES[k % len(LINES)]} Take {k}."
     out: dict[str, float] = {}
     for mode in ("piper", "none"):
         with tempfile.TemporaryDirectory() as tmp:
@@ -77,7 +77,11 @@ def bench_share() -> dict[str, float]:
             out[f"wall_{mode}_s"] = report.seconds
             if mode == "piper":
                 out["speech_s"], out["lines"] = report.speech_seconds, report.lines_synthesized
+                out["audio_s"], out["loudness_lufs"] = report.audio_seconds, report.loudness_lufs or 0.0
+            out[f"cut_{mode}_s"] = round(sum(float(x.get("duration", 0)) for x in json.loads(
+                Path(report.outputs["mp4"]).with_suffix(".json").read_text())["shots"]), 2)
     out["speech_share_of_render"] = round(out["speech_s"] / out["wall_piper_s"], 3)
+    out["rtf_in_render"] = round(out["audio_s"] / out["speech_s"], 2)
     out["wall_overhead_of_sound"] = round(out["wall_piper_s"] / out["wall_none_s"], 2)
     return out
 

@@ -52,7 +52,6 @@ class SpeechResult:
     reused: int = 0
     audio_seconds: float = 0.0
     seconds: float = 0.0
-    backends: set[str] = field(default_factory=set)
 
     def durations(self) -> dict[tuple[str, int], float]:
         return {k: v.seconds for k, v in self.lines.items()}
@@ -98,7 +97,6 @@ def synthesize_episode(root: Path, settings: Settings, episode: int, shots: list
             result.lines[(sid, i)] = LineAudio(sid, i, who, ident, key, path, secs, "synthesized")
             result.synthesized += 1
             result.audio_seconds += secs
-            result.backends.add(tts.name)
             if ledger is not None:
                 ledger.record_render(took, 0.0, tts.name, cost_usd=speech.cost_usd, stage="tts", episode=episode,
                                      shot=sid, line=i, speaker=who, model=ident.get("model"),
