@@ -50,7 +50,7 @@ LINES = ["The tide is turning, and the docks are flooding.", "Bring me the brass
 
 def say(tts, voice: Voice, text: str) -> np.ndarray:  # type: ignore[no-untyped-def]
     s = tts.synthesize(SpeechJob(text, voice))
-    return sound.shift_pitch(s.samples, s.sample_rate, voice.pitch, out_rate=sound.RATE)
+    return sound.voice_fx(s.samples, s.sample_rate, voice.pitch, voice.timbre, out_rate=sound.RATE)
 
 
 def bench_rtf() -> dict[str, float]:
@@ -109,7 +109,7 @@ def bench_distinct() -> dict[str, float]:
             "between_pitch_semitones": round(float(np.nanmean([x[0] for x in between])), 2),
             "between_mfcc": round(float(np.mean([x[1] for x in between])), 1),
             "min_pair_mfcc_over_within": round(min(m for _, m in pairs.values()) / float(w_m), 2),
-            "pairs": pairs, "voices": {c.id: [c.voice.pitch, c.voice.rate] for c in cast.characters}}  # type: ignore[dict-item]
+            "pairs": pairs, "voices": {c.id: [c.voice.pitch, c.voice.rate, c.voice.timbre] for c in cast.characters}}  # type: ignore[dict-item]
 
 
 def main() -> None:

@@ -89,6 +89,8 @@ class Voice(_Model):
     """Speaking rate (1.0 = the model's own; 1.1 = 10% faster)."""
     pitch: SkipJsonSchema[float] = Field(0.0, ge=-12.0, le=12.0)
     """Pitch shift in semitones (rubberband, formants follow: a lower pitch sounds larger)."""
+    timbre: SkipJsonSchema[float] = Field(0.0, ge=-1.0, le=1.0)
+    """Spectral tilt: -1 darker, +1 brighter (ffmpeg bass/treble shelves)."""
     set_by: SkipJsonSchema[Literal["", "system", "person"]] = ""
     """Who chose it: cast by the system at bible commit, or set by a person (then never recast)."""
 
@@ -104,7 +106,7 @@ class Voice(_Model):
     def params(self) -> dict[str, object]:
         """What changes the sound (the speech cache key hashes it; ``note`` and ``set_by`` do not)."""
         return {"backend": self.backend, "model": self.model, "speaker": self.speaker, "rate": self.rate,
-                "pitch": self.pitch}
+                "pitch": self.pitch, "timbre": self.timbre}
 
 
 class Character(_Model):

@@ -19,7 +19,8 @@ voice_app = typer.Typer(help="Who sounds how: the voices cast in canon.", no_arg
 def _describe(v: dict[str, object]) -> str:
     model = v.get("model") or "default model"
     speaker = f", speaker {v['speaker']}" if v.get("speaker") is not None else ""
-    return (f"{v.get('backend')} ({model}{speaker}), rate {v.get('rate')}, pitch {v.get('pitch'):+}"  # type: ignore[str-format]
+    return (f"{v.get('backend')} ({model}{speaker}), rate {v.get('rate')}, pitch {v.get('pitch'):+}, "  # type: ignore[str-format]
+            f"timbre {v.get('timbre'):+}"  # type: ignore[str-format]
             f"{' [set by a person]' if v.get('set_by') == 'person' else ''}")
 
 
@@ -46,6 +47,7 @@ def set_cmd(
     = None,
     rate: Annotated[float | None, typer.Option("--rate", help="Speaking rate, 0.5-2.0 (1 = normal).")] = None,
     pitch: Annotated[float | None, typer.Option("--pitch", help="Pitch shift in semitones, -12..12.")] = None,
+    timbre: Annotated[float | None, typer.Option("--timbre", help="-1 darker .. +1 brighter.")] = None,
     note: Annotated[str | None, typer.Option("--note", help="How the character speaks (free text).")] = None,
     project: ProjectOpt = Path("."),
     as_json: JsonOpt = False,
@@ -58,7 +60,8 @@ def set_cmd(
     proj = Project.open(project)
     with proj.lock("voice set"):
         cid, voice = set_voice(proj, load_settings(proj.root), character, backend=backend, model=model,
-                               speaker=speaker, rate=rate, pitch=pitch, note=note)
+                               speaker=speaker, rate=rate, pitch=pitch, timbre=timbre,
+                               note=note)
     data = voice.model_dump(mode="json")
     emit({"character": cid, "voice": data}, as_json, f"{cid}: {_describe(data)}")
 

@@ -1,6 +1,7 @@
 """Audio through ffmpeg (imageio-ffmpeg's bundled binary) and soundfile: no DSP or WAV writer by hand.
 
 * :func:`run_filter` pipes float32 samples through an ffmpeg ``-af`` chain (pitch with ``rubberband``,
+  timbre with ``bass``/``treble`` shelves,
   the O.S. / recording colour with ``lowpass``/``bandpass``, ducking with ``sidechaincompress``).
 * :func:`loudness` measures integrated loudness (LUFS) with the ``ebur128`` filter;
   :func:`normalise` brings a mix to a target within ``tolerance`` LU: gain, a true-peak limiter
@@ -52,14 +53,19 @@ def resample(samples: np.ndarray, rate: int, out_rate: int = RATE) -> np.ndarray
     return samples if rate == out_rate else run_filter(samples, rate, "aresample=resampler=soxr", out_rate=out_rate)
 
 
-def shift_pitch(samples: np.ndarray, rate: int, semitones: float, *, out_rate: int | None = None) -> np.ndarray:
-    """Shift pitch by ``semitones`` keeping the tempo (rubberband; formants move with it).
+def voice_fx(samples: np.ndarray, rate: int, semitones: float, timbre: float = 0.0, *,
+             out_rate: int | None = None) -> np.ndarray:
+    """Shift pitch by ``semitones`` keeping the tempo (rubberband; formants move with it) and tilt the timbre.
 
+    ``timbre`` in [-1, 1] lifts the bass and cuts the treble (darker) or the reverse (brighter);
     ``out_rate`` resamples in the same ffmpeg pass.
     """
-    if abs(semitones) < 1e-3:
+    chain = [f"rubberband=pitch={2 ** (semitones / 12):.6f}"] if abs(semitones) >= 1e-3 else []
+    if abs(timbre) >= 1e-3:
+        chain += [f"bass=g={-5 * timbre:.2f}:f=300", f"treble=g={7 * timbre:.2f}:f=2800", "alimiter=limit=0.95"]
+    if not chain:
         return resample(samples, rate, out_rate or rate)
-    return run_filter(samples, rate, f"rubberband=pitch={2 ** (semitones / 12):.6f}", out_rate=out_rate)
+    return run_filter(samples, rate, ",".join(chain), out_rate=out_rate)
 
 
 def wav_bytes(samples: np.ndarray, rate: int, *, channels: int = 1) -> bytes:

@@ -1,8 +1,8 @@
 """Every dialogue line synthesised once into the content-addressed speech cache.
 
 A line's key is the SHA-256 of its text and its speaker's voice as the backend sees it
-(``SpeechBackend.identity``: backend, version, model, speaker, rate, pitch); equal key, equal file at
-``renders/audio/<k[:2]>/<k>.wav`` (48 kHz mono, pitch already shifted, C2PA-signed, JSON sidecar). A
+(``SpeechBackend.identity``: backend, version, model, speaker, rate, pitch, timbre); equal key, equal file at
+``renders/audio/<k[:2]>/<k>.wav`` (48 kHz mono, pitch and timbre applied, C2PA-signed, JSON sidecar). A
 second render synthesises nothing; editing one line synthesises that line only. Each synthesis is a
 ledger record (``kind: render``, ``stage: tts``) with seconds of audio, backend and cost.
 :func:`synthesize_episode` runs in a thread beside the keyframe renders (ONNX Runtime and ffmpeg
@@ -86,7 +86,8 @@ def synthesize_episode(root: Path, settings: Settings, episode: int, shots: list
                 continue
             t = time.perf_counter()
             speech = tts.synthesize(SpeechJob(line.text.strip(), voice, line.direction))
-            samples = sound.shift_pitch(speech.samples, speech.sample_rate, voice.pitch, out_rate=sound.RATE)
+            samples = sound.voice_fx(speech.samples, speech.sample_rate, voice.pitch, voice.timbre,
+                                     out_rate=sound.RATE)
             took = time.perf_counter() - t
             secs = len(samples) / sound.RATE
             side = {"kind": "line", "episode": episode, "shot": sid, "line": i, "speaker": who,

@@ -5,7 +5,7 @@ draft, and a cast voice is never recast: a character sounds the same for the who
 changes one with ``showrunner voice set`` (:func:`set_voice`), which marks it ``set_by="person"``.
 
 Distinctness: characters that share one voice model get different speakers when the model has several,
-and otherwise (or once speakers run out) different slots of pitch and rate. A character whose note or
+and otherwise (or once speakers run out) different slots of pitch, rate and timbre. A character whose note or
 look reads young or feminine prefers a higher slot, old or gruff a lower one; the choice is a pure
 function of the cast in bible order, so the same bible always casts the same voices. The narrator's
 voice lives in ``canon/voices.json``; walk-ons that are not in canon get a slot derived from their name.
@@ -29,11 +29,12 @@ from showrunner.pipelines.project import Project
 from showrunner.world import World
 from showrunner.world.names import Names, split_qualifier
 
-# (pitch semitones, rate): the first slots are the most different from each other. Most lean upward: the
-# bundled voice is already low (about 87 Hz), and more than 5 semitones down turns to a growl.
-SLOTS: list[tuple[float, float]] = [
-    (0.0, 1.0), (5.0, 1.08), (-3.0, 0.92), (8.0, 1.0), (2.5, 0.9), (-5.0, 1.05), (11.0, 1.1), (4.0, 1.15),
-    (-1.5, 0.86), (6.5, 0.94), (1.5, 1.12), (9.5, 0.9),
+# (pitch semitones, rate, timbre): the first slots are the most different from each other. Most lean
+# upward: the bundled voice is already low (about 87 Hz), and more than 5 semitones down turns to a growl,
+# so the low slots differ in timbre (dark or bright) and rate as much as in pitch.
+SLOTS: list[tuple[float, float, float]] = [
+    (0.0, 1.0, 0.0), (5.0, 1.08, 0.3), (-3.0, 0.92, -0.6), (8.0, 1.0, -0.3), (2.5, 0.9, 0.6), (-5.0, 1.05, 0.5),
+    (11.0, 1.1, 0.0), (4.0, 1.15, -0.6), (-1.5, 0.86, 0.9), (6.5, 0.94, 0.4), (1.5, 1.12, -0.9), (9.5, 0.9, 0.7),
 ]
 HIGH = re.compile(r"\b(girl|woman|women|she|her|young|child|kid|teen\w*|boy|small|little|bright|high)\b", re.I)
 LOW = re.compile(r"\b(man|men|he|his|old|elder\w*|gruff|deep|gravel\w*|large|big|giant|60s|70s|80s|low)\b", re.I)
@@ -42,12 +43,12 @@ VOICES_FILE = "voices.json"
 
 
 def slot_voice(i: int, backend: str, model: str, speakers: int, note: str = "") -> Voice:
-    """Slot ``i`` of a model: speaker ``i mod n`` on a multi-speaker model, then pitch/rate slots."""
+    """Slot ``i`` of a model: speaker ``i mod n`` on a multi-speaker model, then pitch/rate/timbre slots."""
     speaker = i % speakers if speakers > 1 else None
-    pitch, rate = SLOTS[(i // max(1, speakers)) % len(SLOTS)] if speakers > 1 else SLOTS[i % len(SLOTS)]
+    pitch, rate, timbre = SLOTS[(i // max(1, speakers)) % len(SLOTS)] if speakers > 1 else SLOTS[i % len(SLOTS)]
     if speakers > 1 and i < speakers:
-        pitch, rate = 0.0, 1.0  # the model's own speakers first, unaltered
-    return Voice(note=note, backend=backend, model=model, speaker=speaker, rate=rate, pitch=pitch,
+        pitch, rate, timbre = 0.0, 1.0, 0.0  # the model's own speakers first, unaltered
+    return Voice(note=note, backend=backend, model=model, speaker=speaker, rate=rate, pitch=pitch, timbre=timbre,
                  set_by="system")
 
 
@@ -59,7 +60,7 @@ def _lean(c: Character) -> int:
 
 
 def _sig(v: Voice) -> tuple[object, ...]:
-    return (v.backend, v.model, v.speaker, round(v.pitch, 2), round(v.rate, 3))
+    return (v.backend, v.model, v.speaker, round(v.pitch, 2), round(v.rate, 3), round(v.timbre, 2))
 
 
 def cast(characters: list[Character], backend: str, model: str, speakers: int,
@@ -130,7 +131,7 @@ def write_samples(root: Path, settings: Settings, bible: Bible) -> dict[str, str
         tts = get_tts(c.voice.backend, settings)
         text = f"I am {c.name}." + (f" {c.voice.note.strip().rstrip('.')}." if c.voice.note.strip() else "")
         speech = tts.synthesize(SpeechJob(text[:200], c.voice))
-        samples = sound.shift_pitch(speech.samples, speech.sample_rate, c.voice.pitch)
+        samples = sound.voice_fx(speech.samples, speech.sample_rate, c.voice.pitch, c.voice.timbre)
         path = root / "drafts" / "bible" / "voices" / f"{c.id}.wav"
         atomic_write(path, sound.wav_bytes(samples, speech.sample_rate))
         out[c.id] = str(path)

@@ -4,8 +4,8 @@ A speech backend turns a :class:`SpeechJob` (one line of dialogue and the speake
 :class:`~showrunner.models.Voice`) into :class:`Speech`: mono float32 samples and their sample rate.
 ``identity(voice)`` returns everything about the backend and voice that changes the sound; the speech
 cache hashes it with the text, so recasting a voice re-synthesises that character's lines and nothing
-else. Rate is the backend's own (Piper's length scale, OpenAI's ``speed``); pitch is shifted afterwards
-by ffmpeg's rubberband filter (:func:`showrunner.pipelines.sound.shift_pitch`), the same for every
+else. Rate is the backend's own (Piper's length scale, OpenAI's ``speed``); pitch and timbre are applied
+afterwards with ffmpeg filters (:func:`showrunner.pipelines.sound.voice_fx`), the same for every
 backend. Backends are imported lazily, like the render backends in :mod:`showrunner.tools.base`.
 """
 

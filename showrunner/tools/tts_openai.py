@@ -51,7 +51,8 @@ class OpenAISpeechBackend:
 
     def identity(self, voice: Voice) -> dict[str, Any]:
         return {"backend": self.name, "endpoint": self.endpoint, "model": self._model(voice),
-                "voice": VOICES[(voice.speaker or 0) % len(VOICES)], "rate": voice.rate, "pitch": voice.pitch}
+                "voice": VOICES[(voice.speaker or 0) % len(VOICES)], "rate": voice.rate, "pitch": voice.pitch,
+                "timbre": voice.timbre}
 
     def speakers(self, model: str) -> int:
         return len(VOICES)

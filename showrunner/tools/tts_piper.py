@@ -83,7 +83,7 @@ class PiperBackend:
         cfg = _config(path)
         return {"backend": self.name, "version": _version(), "model": path.name, "size": path.stat().st_size,
                 "sample_rate": cfg.get("audio", {}).get("sample_rate"), "speaker": voice.speaker,
-                "rate": voice.rate, "pitch": voice.pitch, "inference": cfg.get("inference", {})}
+                "rate": voice.rate, "pitch": voice.pitch, "timbre": voice.timbre, "inference": cfg.get("inference", {})}
 
     def speakers(self, model: str) -> int:
         return int(_config(model_path(model)).get("num_speakers") or 1)

@@ -91,7 +91,7 @@ def test_two_characters_sound_measurably_different() -> None:
 
     def say(v: Voice, text: str) -> np.ndarray:
         s = tts.synthesize(SpeechJob(text, v))
-        return sound.shift_pitch(s.samples, s.sample_rate, v.pitch, out_rate=sound.RATE)
+        return sound.voice_fx(s.samples, s.sample_rate, v.pitch, v.timbre, out_rate=sound.RATE)
 
     a1, a2 = say(ada, "The tide is turning, and the docks are flooding."), say(ada, "Nobody leaves this city.")
     v1 = say(vell, "The tide is turning, and the docks are flooding.")
