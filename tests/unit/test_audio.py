@@ -191,3 +191,17 @@ def test_bed_is_ducked_under_dialogue_and_broadcast_target_is_met(tmp_path: Path
     assert timed_mean_db(mix.mix, timeline) > -35
     with pytest.raises(BadInput, match="not found"):
         mix_episode(timeline, speech, target=-14.0, bed_path=tmp_path / "missing.mp3")
+
+
+def test_bible_gate_samples_one_playable_line_per_voice(tmp_path: Path) -> None:
+    from showrunner.pipelines.voices import read_narrator, write_narrator, write_samples
+
+    settings = load_settings()
+    paths = write_samples(tmp_path, settings, sample_bible())
+    assert sorted(paths) == ["ada-quill", "bruno", "captain-vell", "narrator"]
+    clips = {k: sound.read_wav(Path(v)) for k, v in paths.items()}
+    assert all(rate == 22050 and 0.5 < len(x) / rate < 10 for x, rate in clips.values())
+    _, narrator = cast_bible(sample_bible(), "piper", "", 1)
+    assert (narrator.pitch, narrator.rate, narrator.timbre) == (0.0, 1.0, 0.0)  # the voice as the model made it
+    write_narrator(tmp_path, narrator)
+    assert read_narrator(tmp_path) == narrator
