@@ -103,6 +103,14 @@ def _narrator(backend: str, model: str, speakers: int, taken: list[Voice]) -> Vo
                 taken)[0].voice
 
 
+def complete(characters: list[Character], narrator: Voice | None, backend: str, model: str,
+             speakers: int) -> tuple[list[Character], Voice]:
+    """Stored voices kept as they are; a missing narrator, then any uncast character, cast as at commit."""
+    if narrator is None or not narrator.cast:
+        narrator = _narrator(backend, model, speakers, [c.voice for c in characters if c.voice.cast])
+    return cast(characters, backend, model, speakers, [narrator]), narrator
+
+
 def default_backend(settings: Settings) -> tuple[str, str, int]:
     """(backend, model, speakers) new voices are cast on: ``settings.tts`` (Piper for a silent cut)."""
     from showrunner.tools.tts import get_tts
@@ -156,11 +164,9 @@ class Casting:
                  model: str, speakers: int) -> None:
         self.world = world
         self.backend, self.model, self.speakers = backend, model, speakers
-        if narrator is None or not narrator.cast:  # as at commit: the narrator first, then the cast
-            narrator = _narrator(backend, model, speakers, [c.voice for c in characters if c.voice.cast])
-        self.narrator = narrator
-        self.cast = {c.id: c for c in cast(characters, backend, model, speakers, [narrator])}
-        self._taken = {_sig(v) for v in [*(c.voice for c in self.cast.values()), narrator]}
+        chars, self.narrator = complete(characters, narrator, backend, model, speakers)
+        self.cast = {c.id: c for c in chars}
+        self._taken = {_sig(v) for v in [*(c.voice for c in chars), self.narrator]}
 
     def speaker(self, line: DialogueLine) -> tuple[str, Voice]:
         """(speaker id or walk-on name, voice) for one line."""
@@ -180,10 +186,10 @@ class Casting:
 
 
 def canon_voices(project: Project, settings: Settings) -> tuple[list[Character], Voice]:
-    """The canon cast with their voices (cast now, not saved, where the canon has none yet) and the narrator."""
-    canon = Canon(project.canon_dir)
-    bible, narrator = cast_for(canon.bible(), settings)
-    return bible.characters, read_narrator(project.canon_dir) or narrator
+    """The canon cast with their stored voices (cast now, not saved, where one has none yet) and the narrator."""
+    backend, model, speakers = default_backend(settings)
+    return complete(Canon(project.canon_dir).characters(), read_narrator(project.canon_dir), backend, model,
+                    speakers)
 
 
 def set_voice(project: Project, settings: Settings, who: str, **changes: object) -> tuple[str, Voice]:
@@ -214,9 +220,10 @@ def set_voice(project: Project, settings: Settings, who: str, **changes: object)
     n = tts.speakers(voice.model)
     if voice.speaker is not None and not 0 <= voice.speaker < n:
         raise BadInput(f"speaker {voice.speaker} out of range: this voice model has speakers 0-{n - 1}")
-    if cid == "narrator":
-        write_narrator(project.canon_dir, voice)
-    else:
-        char = next(c for c in canon.characters() if c.id == cid)
-        canon.save_character(char.model_copy(update={"voice": voice}))
+    # voices cast on the fly (a canon older than voices) are saved too, so this change shifts no one else
+    stored = {c.id: c for c in canon.characters()}
+    for c in cast_:
+        if c.id == cid or not stored[c.id].voice.cast:
+            canon.save_character(stored[c.id].model_copy(update={"voice": voice if c.id == cid else c.voice}))
+    write_narrator(project.canon_dir, voice if cid == "narrator" else narrator)
     return cid, voice

@@ -147,9 +147,17 @@ def test_render_speaks_every_line_once_and_mixes_to_target(tmp_path: Path, capsy
     edited = json.loads(out)
     assert (edited["lines_synthesized"], edited["lines_reused"], edited["cut_rendered"]) == (1, 2, True)
 
-    code, out, err = run_cli(capsys, "voice", "set", "Captain Vell", "--pitch", "-1", "--json", "-p", p)
+    code, out, _ = run_cli(capsys, "voice", "list", "--json", "-p", p)
+    before = json.loads(out)
+    code, out, err = run_cli(capsys, "voice", "set", "Captain Vell", "--pitch", "-3", "--rate", "0.92", "--timbre",
+                             "-0.6", "--json", "-p", p)  # Bruno's slot: nobody else may move
     assert code == 0, err
     assert json.loads(out)["voice"]["set_by"] == "person"
+    code, out, _ = run_cli(capsys, "voice", "list", "--json", "-p", p)
+    after = json.loads(out)
+    assert after["captain-vell"]["pitch"] == -3.0 and before["bruno"] == after["bruno"]
+    assert {k: v for k, v in before.items() if k != "captain-vell"} == {k: v for k, v in after.items()
+                                                                        if k != "captain-vell"}
     code, out, _ = run_cli(capsys, "render", "--episode", "1", "--json", "-p", p)
     assert (json.loads(out)["lines_synthesized"], json.loads(out)["lines_reused"]) == (2, 1)  # only Vell's lines
 
