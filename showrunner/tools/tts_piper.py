@@ -58,9 +58,13 @@ def _config(path: Path) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def _version() -> str:
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
-    return version("piper-tts")
+    try:
+        return version("piper-tts")
+    except PackageNotFoundError as exc:
+        raise ServiceError("piper-tts is not installed; run 'pip install piper-tts' (scripts/bootstrap does), "
+                           "or set SHOWRUNNER_TTS=none for a silent cut") from exc
 
 
 @functools.lru_cache(maxsize=4)
