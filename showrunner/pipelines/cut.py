@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,7 +111,7 @@ def build_cut(project: Project, bible: Bible, n: int, title: str, jobs: list[Ren
     level = None
     if sound is not None:
         mix = mix_episode(timeline, sound.speech, target=sound.target, bed_path=sound.bed)
-        level = round(mix.loudness, 2)
+        level = round(mix.loudness, 2) if math.isfinite(mix.loudness) else None  # None: silence, no bed
         for name, samples in mix.stems().items():
             prov.write(paths[f"stem_{name}"], snd.wav_bytes(samples, snd.RATE, channels=2), source=source,
                        title=f"{title} {name} stem", sidecar={"kind": f"stem_{name}", "episode": n,

@@ -145,7 +145,7 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
         records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress, ledger)
         clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress, ledger) \
             if video else {}
-        speech = voices.result() if voices else None
+        speech = voices.result() if voices else None if settings.tts == "none" else SpeechResult()
     if speech is not None:
         report.lines_synthesized, report.lines_reused = speech.synthesized, speech.reused
         report.audio_seconds, report.speech_seconds = round(speech.audio_seconds, 3), round(speech.seconds, 3)
@@ -171,7 +171,7 @@ def _bed(settings: Settings, bed: str | None) -> Path | None:
 def _speech(project: Project, settings: Settings, n: int, bible: Bible, world: World, jobs: list[RenderJob],
             prov: Provenance, ledger: Path | None, force: bool, progress: Progress | None,
             pool: ThreadPoolExecutor) -> Future[SpeechResult] | None:
-    """Start synthesising the episode's lines beside the frame renders (None for a silent cut)."""
+    """Start synthesising the episode's lines beside the frame renders (None when there is nothing to say)."""
     if settings.tts == "none" or not any(j.shot.dialogue for j in jobs):
         return None
     tts = get_tts(settings.tts, settings)

@@ -106,7 +106,8 @@ def loudness(samples: np.ndarray, rate: int = RATE) -> float:
            "-af", "pan=stereo|c0=c0|c1=c0,ebur128=framelog=quiet", "-f", "null", "-"]
     err = _run(cmd, "measure loudness", np.ascontiguousarray(samples, dtype="<f4").tobytes()).stderr
     found = _I_RE.findall(err.decode("utf-8", "replace"))
-    return float(found[-1]) if found and found[-1] != "-inf" else float("-inf")
+    level = float(found[-1]) if found and found[-1] != "-inf" else float("-inf")
+    return level if level > -70.0 else float("-inf")  # ebur128 reports all-gated silence as -70
 
 
 def normalise(samples: np.ndarray, target: float, *, rate: int = RATE, tolerance: float = 0.3,

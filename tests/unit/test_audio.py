@@ -213,3 +213,21 @@ def test_bible_gate_samples_one_playable_line_per_voice(tmp_path: Path) -> None:
     assert (narrator.pitch, narrator.rate, narrator.timbre) == (0.0, 1.0, 0.0)  # the voice as the model made it
     write_narrator(tmp_path, narrator)
     assert read_narrator(tmp_path) == narrator
+
+
+def test_an_episode_without_lines_still_has_a_track_and_its_bed(tmp_path: Path) -> None:
+    from showrunner.pipelines.render import render_episode
+
+    shots = sample_shots()
+    for shot in shots:
+        shot.dialogue = []
+    project = make_project(tmp_path / "series", shots)
+    report = render_episode(project, load_settings(project.root), 1)
+    samples, adur, vdur = _audio_of(Path(report.outputs["mp4"]))
+    assert report.lines_synthesized == 0 and report.loudness_lufs is None and abs(adur - vdur) < 0.1
+    assert float(np.max(np.abs(samples))) < 1e-3  # silence, not noise
+    bed = tmp_path / "bed.wav"
+    bed.write_bytes(sound.wav_bytes((0.1 * np.sin(2 * np.pi * 330 * np.arange(48000) / 48000)).astype(np.float32),
+                                    48000))
+    report = render_episode(project, load_settings(project.root), 1, bed=str(bed))
+    assert report.cut_rendered and "stem_bed" in report.outputs and abs(report.loudness_lufs + 14.0) <= 1.0
