@@ -7,14 +7,17 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from render_sample import make_project
 
 from showrunner.config import load_settings
 from showrunner.errors import ServiceError
 from showrunner.models import Voice
+from showrunner.pipelines.render import render_episode
 from showrunner.tools.tts import SpeechJob, get_tts
 
 
@@ -81,3 +84,14 @@ def test_speech_is_retried_like_the_llm_and_priced(server: str) -> None:
     FakeSpeech.queue = [500, 500, 500]
     with pytest.raises(ServiceError, match=r"failed after 3 attempts: HTTP 500"):
         tts.synthesize(SpeechJob("Hold the line.", voice))
+
+
+def test_a_render_through_the_openai_backend_casts_its_voices_and_meters_cost(server: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path / "series")
+    report = render_episode(project, load_settings(project.root, tts="openai", tts_base_url=server), 1)
+    assert (report.lines_synthesized, report.lines_reused) == (3, 0) and report.cut_rendered
+    assert {s["voice"] for s in FakeSpeech.seen} == {"ash", "echo"}  # Ada and Vell: two of the server's voices
+    tts = [r for r in map(json.loads, project.ledger.read_text().splitlines()) if r.get("stage") == "tts"]
+    assert [r["backend"] for r in tts] == ["openai"] * 3 and all(r["cost_usd"] > 0 for r in tts)
+    again = render_episode(project, load_settings(project.root, tts="openai", tts_base_url=server), 1)
+    assert (again.lines_synthesized, len(FakeSpeech.seen)) == (0, 3)
