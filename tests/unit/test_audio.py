@@ -161,6 +161,10 @@ def test_render_speaks_every_line_once_and_mixes_to_target(tmp_path: Path, capsy
     code, out, _ = run_cli(capsys, "render", "--episode", "1", "--json", "-p", p)
     assert (json.loads(out)["lines_synthesized"], json.loads(out)["lines_reused"]) == (2, 1)  # only Vell's lines
 
+    from showrunner.tools.tts_piper import default_model
+
+    code, out, err = run_cli(capsys, "voice", "set", "bruno", "--model", str(default_model()), "--json", "-p", p)
+    assert code == 0 and json.loads(out)["voice"]["model"] == str(default_model())  # any Piper voice by path
     for bad, needle in ((["nobody", "--pitch", "1"], "no character 'nobody'"),
                         (["ada", "--model", str(tmp_path / "x.onnx")], "not found"),
                         (["ada", "--rate", "5"], "invalid voice rate")):
