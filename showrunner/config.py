@@ -55,6 +55,9 @@ DEFAULT_PRICES: dict[str, Price] = {
 }
 
 
+DEFAULT_TTS_PRICES: dict[str, float] = {"tts-1": 15.0, "tts-1-hd": 30.0, "gpt-4o-mini-tts": 12.0}
+
+
 class Settings(BaseModel):
     """Everything configurable, in one place."""
 
@@ -84,6 +87,18 @@ class Settings(BaseModel):
     c2pa_key: str | None = Field(None, description="PEM private key matching c2pa_cert.")
     device: str = Field("auto", description="'auto', 'cpu', 'cuda', 'cuda:1' ...")
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    tts: str = Field("piper", description="Speech backend for new voices: 'piper' (offline), 'openai', or 'none' "
+                                        "for a silent cut.")
+    tts_model: str = Field("", description="Voice model for new voices: a Piper .onnx path ('' = the bundled "
+                                           "en_US-joe-medium) or an OpenAI TTS model name ('' = tts-1).")
+    tts_base_url: str | None = Field(None, description="OpenAI-compatible server for speech; default "
+                                                       "openai_base_url.")
+    loudness_target: float = Field(-14.0, ge=-36.0, le=-8.0, description="Integrated loudness of the cut in LUFS "
+                                                                        "(-14 social platforms, -23 broadcast).")
+    audio_bed: str | None = Field(None, description="Music or ambience file under every episode, ducked under "
+                                                    "dialogue (per episode: render --bed).")
+    tts_prices: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_TTS_PRICES),
+                                         description="USD per million characters, by speech model.")
     revision_limit: int = Field(2, ge=0, le=10, description="Critic-driven rewrites per script, at most.")
     gates: list[str] = Field(default_factory=lambda: ["adaptation", "bible", "script", "storyboard", "final"])
     night_gates: list[str] = Field(default_factory=lambda: ["script", "storyboard", "render"])
@@ -123,6 +138,11 @@ ENV: dict[str, str] = {
     "SHOWRUNNER_DEVICE": "device",
     "SHOWRUNNER_DTYPE": "dtype",
     "SHOWRUNNER_REVISION_LIMIT": "revision_limit",
+    "SHOWRUNNER_TTS": "tts",
+    "SHOWRUNNER_TTS_MODEL": "tts_model",
+    "SHOWRUNNER_TTS_BASE_URL": "tts_base_url",
+    "SHOWRUNNER_LOUDNESS": "loudness_target",
+    "SHOWRUNNER_AUDIO_BED": "audio_bed",
 }
 
 PROJECT_SETTINGS_FILE = "settings.json"

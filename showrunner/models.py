@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
@@ -69,6 +70,45 @@ class Relation(_Model):
     target: str = Field(description="Id or name of the other character.")
 
 
+class Voice(_Model):
+    """How a character sounds: the speech backend, its voice model and speaker, and rate and pitch.
+
+    Only ``note`` is written by the LLM (the other fields are hidden from its schema); the rest is cast by
+    code when the bible is committed (:mod:`showrunner.pipelines.voices`) and changed only by a person.
+    A canon file whose ``voice`` is plain text loads with that text as ``note``.
+    """
+
+    note: str = Field("", description="How the character speaks, e.g. 'slow, gravelly, sardonic'.")
+    backend: SkipJsonSchema[str] = ""
+    """Registry name of the speech backend (``piper``, ``openai``); empty until cast."""
+    model: SkipJsonSchema[str] = ""
+    """Voice model: a Piper .onnx path ('' = the bundled en_US-joe-medium) or an OpenAI TTS model name."""
+    speaker: SkipJsonSchema[int | None] = None
+    """Speaker index of a multi-speaker model (for ``openai``: index into its voices, alloy, ash ...)."""
+    rate: SkipJsonSchema[float] = Field(1.0, ge=0.5, le=2.0)
+    """Speaking rate (1.0 = the model's own; 1.1 = 10% faster)."""
+    pitch: SkipJsonSchema[float] = Field(0.0, ge=-12.0, le=12.0)
+    """Pitch shift in semitones (rubberband, formants follow: a lower pitch sounds larger)."""
+    timbre: SkipJsonSchema[float] = Field(0.0, ge=-1.0, le=1.0)
+    """Spectral tilt: -1 darker, +1 brighter (ffmpeg bass/treble shelves)."""
+    set_by: SkipJsonSchema[Literal["", "system", "person"]] = ""
+    """Who chose it: cast by the system at bible commit, or set by a person (then never recast)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: object) -> object:
+        return {"note": data} if isinstance(data, str) else data
+
+    @property
+    def cast(self) -> bool:
+        return bool(self.backend)
+
+    def params(self) -> dict[str, object]:
+        """What changes the sound (the speech cache key hashes it; ``note`` and ``set_by`` do not)."""
+        return {"backend": self.backend, "model": self.model, "speaker": self.speaker, "rate": self.rate,
+                "pitch": self.pitch, "timbre": self.timbre}
+
+
 class Character(_Model):
     """A character of the series with a stable id and a canonical look."""
 
@@ -77,7 +117,7 @@ class Character(_Model):
     aliases: list[str] = Field(default_factory=list, description="Other names the character goes by.")
     role: str = Field("", description="Role in the story, e.g. 'protagonist', 'antagonist', 'mentor'.")
     personality: str = Field("", description="Two or three defining traits.")
-    voice: str = Field("", description="How the character speaks.")
+    voice: Voice = Field(default_factory=Voice, description="How the character speaks.")
     arc: str = Field("", description="How the character changes over the season.")
     look: FixedLook = Field(default_factory=FixedLook, description="Fixed appearance traits.")
     state: CurrentLook = Field(default_factory=CurrentLook, description="Appearance at the series start.")

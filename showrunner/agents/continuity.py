@@ -51,11 +51,15 @@ def commit_bible(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any
     ctx, bible = runtime.context, state["bible"]
     assert bible is not None
     facts = bible_facts(bible)
+    from showrunner.pipelines.voices import cast_for, write_narrator
+
+    bible, narrator = cast_for(bible, ctx.settings)  # voices are cast by code, once, at commit
     if ctx.mode == "draft":
         ctx.save_draft(0, "bible", bible.model_dump(mode="json"))
         ctx.memory.add_facts(facts, space="draft")
     else:
         ctx.canon.save_bible(bible)
+        write_narrator(ctx.canon.root, narrator)
         ctx.canon.add_facts(facts)
         ctx.memory.add_facts(facts, space="canon")
     ctx.progress("bible", {"title": bible.title})

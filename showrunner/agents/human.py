@@ -96,6 +96,10 @@ def review_bible(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any
         from showrunner.tools.refsheet import write_review_sheets
 
         extra["reference_sheets"] = write_review_sheets(ctx.root, state["bible"].characters)
+        if ctx.settings.tts != "none":  # and how each character will sound: one playable line each
+            from showrunner.pipelines.voices import write_samples
+
+            extra["voice_samples"] = write_samples(ctx.root, ctx.settings, state["bible"])
     review, art = _review(state, ctx, "bible", state["bible"], extra)
     if review["action"] == "reject":
         notes = [*(state.get("bible_notes") or []), review["notes"]]

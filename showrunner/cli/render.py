@@ -27,6 +27,8 @@ def render_cmd(
     preset: PresetOpt = None,
     aspect: AspectOpt = "16:9",
     burn_subs: Annotated[bool, typer.Option("--burn-subs", help="Also burn subtitles into the picture.")] = False,
+    bed: Annotated[str | None, typer.Option("--bed", help="Music or ambience file under this episode, ducked "
+                                                          "under dialogue (default: audio_bed setting).")] = None,
     project: ProjectOpt = Path("."),
     as_json: JsonOpt = False,
 ) -> None:
@@ -42,14 +44,15 @@ def render_cmd(
     with proj.lock("showrunner render"), output.progress(f"render episode {episode}", quiet=as_json) as step:
         report = render_episode(proj, settings, episode, shot_id=shot, force=force,
                                 progress=lambda e: step(f"{e['stage']} {e['shot']}: {e['status']}"),
-                                aspect=aspect, burn_subtitles=burn_subs)
-        # the same meter as the graph's: one ledger record per keyframe or clip rendered (retakes included)
+                                aspect=aspect, burn_subtitles=burn_subs, bed=bed)
+        # the same meter as the graph's: one ledger record per keyframe, clip or spoken line (retakes included)
         meter_for(project_ledger(proj.root, settings.prices)).renders(report.items(),
                                                                       {"episode": episode, "node": "render"})
     lines = [f"episode {episode}: {report.rendered} rendered, {report.reused} reused"
              + (f", {report.human} human" if report.human else "")
              + (f"; clips {report.clips_rendered} rendered, {report.clips_reused} reused" if report.video_backend
                 else "")
+             + f"; lines {report.lines_synthesized} synthesized, {report.lines_reused} reused"
              + f"; cut {'rebuilt' if report.cut_rendered else 'unchanged'} ({report.seconds:.1f}s)"]
     lines += [f"  {k}: {v}" for k, v in report.outputs.items()]
     if not report.outputs:

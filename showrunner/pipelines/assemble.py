@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 
 from showrunner.errors import ServiceError
 from showrunner.models import Shot
+from showrunner.pipelines.timing import Timeline
 from showrunner.tools import draw as d
 
 ASS_HEADER = """[Script Info]
@@ -57,21 +58,13 @@ class Cue:
     clear: int = 0
 
 
-def cues_for(shots: list[Shot], clear: dict[str, int] | None = None) -> list[Cue]:
-    """One cue per dialogue line; a shot's lines share its duration equally.
+def cues_for(timeline: Timeline, clear: dict[str, int] | None = None) -> list[Cue]:
+    """One cue per dialogue line, on the line's span of the timeline (its audio when there is sound).
 
     ``clear`` maps a shot id to the height of the band at the bottom of its frame that burned-in subtitles
     must stay above (a storyboard panel's caption band).
     """
-    out, t = [], 0.0
-    for shot in shots:
-        lines = shot.dialogue
-        for i, line in enumerate(lines):
-            span = shot.duration / len(lines)
-            out.append(Cue(t + i * span, t + (i + 1) * span, f"{line.speaker.upper()}: {line.text}",
-                           (clear or {}).get(shot.id or "", 0)))
-        t += shot.duration
-    return out
+    return [Cue(s.start, s.end, s.label, (clear or {}).get(s.shot, 0)) for s in timeline.lines]
 
 
 def _ts(sec: float) -> str:

@@ -2,7 +2,8 @@
 
 The OTIO timeline has one video clip per shot, in order, each referencing its rendered clip or held
 keyframe and carrying ``metadata["showrunner"]`` (shot id, prompt, seed, model, references), plus a
-marker per dialogue line; editors open it in DaVinci Resolve, Premiere (via adapters) or OTIO's viewer.
+marker per dialogue line, and an audio track with one clip per spoken line (speaker, text and mark in
+its metadata); editors open it in DaVinci Resolve, Premiere (via adapters) or OTIO's viewer.
 story.json follows ViStoryBench's layout (``Story_type``, ``Characters`` with ``prompt_en``, ``Shots``
 with ``Setting Description``, ``Plot Correspondence``, ``Characters Appearing``, ``Static Shot
 Description``, ``Shot Perspective Design``), so story-visualisation metrics can score an episode.
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from showrunner.models import Bible, Shot
+from showrunner.pipelines.timing import Timeline
 from showrunner.tools.base import RenderJob
 
 
@@ -27,35 +29,59 @@ class TimelineEntry:
     meta: dict[str, Any]
 
 
-def otio_timeline(title: str, entries: list[TimelineEntry], fps: int) -> Any:
+def _range(start: float, seconds: float, rate: float) -> Any:
     import opentimelineio as otio
 
-    timeline = otio.schema.Timeline(name=title)
+    return otio.opentime.TimeRange(otio.opentime.RationalTime(round(start * rate), rate),
+                                   otio.opentime.RationalTime(max(1, round(seconds * rate)), rate))
+
+
+def otio_timeline(title: str, entries: list[TimelineEntry], fps: int, timeline: Timeline,
+                  lines: dict[tuple[str, int], Path] | None = None) -> Any:
+    """V1: one clip per shot (markers per line); A1 (with ``lines``): one clip per spoken line, gaps between."""
+    import opentimelineio as otio
+
+    out = otio.schema.Timeline(name=title)
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
-    timeline.tracks.append(track)
+    out.tracks.append(track)
     rate = float(fps)
+    spans = {(s.shot, s.index): s for s in timeline.lines}
     for e in entries:
-        frames = max(1, round(e.job.shot.duration * rate))
-        rng = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(frames, rate))
+        sid = e.job.shot.id or ""
+        shot_start, dur = timeline.shots[sid]
+        rng = _range(0, dur, rate)
         ref = otio.schema.ExternalReference(target_url=e.media.resolve().as_uri(), available_range=rng)
-        clip = otio.schema.Clip(name=e.job.shot.id, media_reference=ref, source_range=rng)
+        clip = otio.schema.Clip(name=sid, media_reference=ref, source_range=rng)
         clip.metadata["showrunner"] = e.meta
-        t, span = 0.0, e.job.shot.duration / max(1, len(e.job.shot.dialogue))
-        for line in e.job.shot.dialogue:
-            clip.markers.append(otio.schema.Marker(
-                name=f"{line.speaker}: {line.text}",
-                marked_range=otio.opentime.TimeRange(otio.opentime.RationalTime(round(t * rate), rate),
-                                                     otio.opentime.RationalTime(max(1, round(span * rate)), rate))))
-            t += span
+        for i, _ in enumerate(e.job.shot.dialogue):
+            s = spans[(sid, i)]
+            clip.markers.append(otio.schema.Marker(name=s.label, marked_range=_range(s.start - shot_start,
+                                                                                     s.end - s.start, rate)))
         track.append(clip)
-    return timeline
+    if lines:
+        audio = otio.schema.Track(name="A1 dialogue", kind=otio.schema.TrackKind.Audio)
+        out.tracks.append(audio)
+        at = 0.0
+        for s in timeline.lines:
+            if s.start > at + 1e-6:
+                audio.append(otio.schema.Gap(source_range=_range(0, s.start - at, rate)))
+            rng = _range(0, s.end - s.start, rate)
+            ref = otio.schema.ExternalReference(target_url=lines[(s.shot, s.index)].resolve().as_uri(),
+                                                available_range=rng)
+            clip = otio.schema.Clip(name=f"{s.shot}#{s.index + 1}", media_reference=ref, source_range=rng)
+            clip.metadata["showrunner"] = {"shot_id": s.shot, "line": s.index, "speaker": s.speaker,
+                                           "text": s.text, "mark": s.mark, "start": s.start, "end": s.end}
+            audio.append(clip)
+            at = s.start + rng.duration.to_seconds()
+    return out
 
 
-def otio_text(title: str, entries: list[TimelineEntry], fps: int) -> str:
+def otio_text(title: str, entries: list[TimelineEntry], fps: int, timeline: Timeline,
+              lines: dict[tuple[str, int], Path] | None = None) -> str:
     """The timeline as .otio JSON text (the caller writes it atomically)."""
     import opentimelineio as otio
 
-    text: str = otio.adapters.write_to_string(otio_timeline(title, entries, fps), "otio_json")
+    text: str = otio.adapters.write_to_string(otio_timeline(title, entries, fps, timeline, lines), "otio_json")
     return text
 
 

@@ -1,4 +1,4 @@
-"""Content provenance: a C2PA manifest in every image and video written, a JSON sidecar per file.
+"""Content provenance: a C2PA manifest in every image, video and audio file written, a JSON sidecar per file.
 
 The manifest says the file was created by a trained algorithm (IPTC ``trainedAlgorithmicMedia``), or
 ``compositeWithTrainedAlgorithmicMedia`` for a cut that mixes in human-supplied frames, and carries
@@ -22,7 +22,7 @@ from showrunner.io import atomic_write
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 AI_SOURCES = {"trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia"}
-MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".mp4": "video/mp4"}
+MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".mp4": "video/mp4", ".wav": "audio/wav"}
 
 
 def sidecar_path(path: Path) -> Path:
@@ -136,7 +136,7 @@ def verify(path: Path) -> dict[str, Any]:
         raise ShowrunnerError(f"{path}: no such file; nothing to verify", code=1)
     mime = MIME.get(path.suffix.lower())
     if mime is None:
-        raise BadInput(f"{path}: cannot verify {path.suffix or 'this'} files; use a .png, .jpg or .mp4")
+        raise BadInput(f"{path}: cannot verify {path.suffix or 'this'} files; use a .png, .jpg, .mp4 or .wav")
     import c2pa
 
     result: dict[str, Any] = {"file": str(path), "valid": False, "manifest": False}

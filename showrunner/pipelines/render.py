@@ -6,7 +6,8 @@ C2PA-signed and has a JSON sidecar, written atomically as soon as its batch fini
 only the batch in flight. The cut (mp4 with soft subtitles, SRT, contact sheet, OTIO, story.json) is
 keyed by the keys of its shots and lives in ``renders/ep-NNN/``; ``render.json`` there maps shot ids to
 paths. Re-running a finished episode renders nothing; editing one shot re-renders that shot, its clip
-and the cut.
+and the cut. Dialogue lines are synthesised beside the frames into ``renders/audio/`` (see
+:mod:`speech`); editing one line re-synthesises that line and re-cuts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,11 +27,14 @@ from showrunner.errors import BadInput, ProjectError
 from showrunner.memory.canon import Canon
 from showrunner.models import Bible, Episode, Shot
 from showrunner.pipelines import render_jobs as rj
-from showrunner.pipelines.cut import build_cut, episode_dir, read_state, write_state
+from showrunner.pipelines.cut import CutSound, build_cut, episode_dir, read_state, write_state
 from showrunner.pipelines.overrides import load_overrides
 from showrunner.pipelines.project import Project
 from showrunner.pipelines.provenance import Provenance
+from showrunner.pipelines.speech import SpeechResult, synthesize_episode
+from showrunner.pipelines.voices import Casting, read_narrator
 from showrunner.tools.base import Backend, RenderJob, get_backend
+from showrunner.tools.tts import get_tts
 from showrunner.world import World
 
 Aspect = Literal["16:9", "9:16"]
@@ -77,6 +82,11 @@ class RenderReport(BaseModel):
     human: int = Field(0, description="Shots using a human-supplied frame.")
     clips_rendered: int = 0
     clips_reused: int = 0
+    lines_synthesized: int = Field(0, description="Dialogue lines synthesised in this run.")
+    lines_reused: int = Field(0, description="Dialogue lines found in the speech cache.")
+    audio_seconds: float = Field(0.0, description="Seconds of dialogue audio in the episode.")
+    speech_seconds: float = Field(0.0, description="Wall seconds spent on speech (beside the frames).")
+    loudness_lufs: float | None = Field(None, description="Integrated loudness of the mix, when rebuilt.")
     cut_rendered: bool = False
     outputs: dict[str, str] = Field(default_factory=dict)
     shots: list[ShotRecord] = Field(default_factory=list)
@@ -85,6 +95,8 @@ class RenderReport(BaseModel):
 
     sheets: list[ReferenceRecord] = Field(default_factory=list,
                                           description="Character reference sheets generated in this run.")
+    spoken: list[dict[str, Any]] = Field(default_factory=list, exclude=True,
+                                         description="Lines synthesised in this run, as meter items.")
 
     def items(self) -> list[dict[str, Any]]:
         """What this run really rendered, one item per reference sheet, keyframe or clip (not cache hits).
@@ -100,7 +112,7 @@ class RenderReport(BaseModel):
             if shot.clip_status == "rendered":
                 out.append({"stage": "clip", "shot": shot.id, "backend": self.video_backend,
                             "seconds": shot.clip_seconds, "gpu_seconds": shot.clip_gpu_seconds})
-        return out
+        return out + list(self.spoken)
 
 
 def frame_size(settings: Settings, aspect: str) -> tuple[int, int]:
@@ -119,13 +131,15 @@ def _png(img: Image.Image) -> bytes:
 def render_episode(project: Project, settings: Settings, episode_no: int, *, shots: list[Shot] | None = None,
                    shot_id: str | None = None, force: bool = False, progress: Progress | None = None,
                    aspect: str = "16:9", burn_subtitles: bool = False, episode: Episode | None = None,
-                   bible: Bible | None = None, draft: bool = False) -> RenderReport:
+                   bible: Bible | None = None, draft: bool = False, bed: str | None = None) -> RenderReport:
     """Render what is missing for episode ``episode_no`` and (re)assemble its cut when anything changed.
 
     ``shots``/``episode``/``bible`` default to the approved storyboard (the canon's, or the live run's
     between its storyboard and final gates); the graph passes unapproved shots.
     ``draft`` puts the cut under ``renders/drafts/`` (keyframes share the one cache). Nothing is booked
-    here: callers meter :meth:`RenderReport.items` (the graph through its ``Context``, the CLI directly).
+    here: callers meter :meth:`RenderReport.items` (the graph through its ``Context``, the CLI directly),
+    spoken lines included. Dialogue is synthesised in a thread beside the keyframes (``settings.tts`` 'none'
+    makes a silent cut); ``bed`` names a music or ambience file for this episode (else ``settings.audio_bed``).
     """
     t0 = time.perf_counter()
     canon = Canon(project.canon_dir)
@@ -162,17 +176,46 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
                           sheets=[ReferenceRecord(character=cid, seconds=round(sec, 4),
                                                   gpu_seconds=round(sec, 4) if _on_gpu(image) else 0.0)
                                   for cid, sec in sheets])
-    records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress)
-    clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress) if video else {}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech") as pool:
+        voices = _speech(project, settings, episode_no, bible, world, jobs, prov, force, progress, pool)
+        records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress)
+        clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress) \
+            if video else {}
+        speech = voices.result() if voices else None if settings.tts == "none" else SpeechResult()
+    if speech is not None:
+        report.lines_synthesized, report.lines_reused = speech.synthesized, speech.reused
+        report.audio_seconds, report.speech_seconds = round(speech.audio_seconds, 3), round(speech.seconds, 3)
+        report.spoken = speech.booked
     report.shots = [records[i] for i in ids]
     missing = [i for i in ids if records[i].frame is None]
     if not missing:
         title = episode.title if episode else f"Episode {episode_no}"
         report.outputs, report.cut_rendered = build_cut(
             project, bible, episode_no, title, jobs, records, clips, prov, aspect=aspect, fps=preset.fps,
-            burn=burn_subtitles, force=force, identity=image.identity(), draft=draft)
+            burn=burn_subtitles, force=force, identity=image.identity(), draft=draft,
+            sound=CutSound(speech, settings.loudness_target, _bed(settings, bed)) if speech else None)
+        report.loudness_lufs = read_state(project, episode_no, draft=draft).get("cuts", {}).get(aspect, {}) \
+            .get("loudness_lufs")
     report.seconds = round(time.perf_counter() - t0, 3)
     return report
+
+
+def _bed(settings: Settings, bed: str | None) -> Path | None:
+    name = bed or settings.audio_bed
+    return Path(name).expanduser() if name else None
+
+
+def _speech(project: Project, settings: Settings, n: int, bible: Bible, world: World, jobs: list[RenderJob],
+            prov: Provenance, force: bool, progress: Progress | None,
+            pool: ThreadPoolExecutor) -> Future[SpeechResult] | None:
+    """Start synthesising the episode's lines beside the frame renders (None when there is nothing to say)."""
+    if settings.tts == "none" or not any(j.shot.dialogue for j in jobs):
+        return None
+    tts = get_tts(settings.tts, settings)
+    casting = Casting(world, bible.characters, read_narrator(project.canon_dir), tts.name, settings.tts_model,
+                      tts.speakers(settings.tts_model))
+    return pool.submit(synthesize_episode, project.renders_dir, settings, n, [j.shot for j in jobs], casting, prov,
+                       force=force, progress=progress)
 
 
 def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], selected: set[str], force: bool,

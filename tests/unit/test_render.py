@@ -31,7 +31,9 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     return code, out.out, out.err
 
 
-def test_render_cli_must_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_render_cli_must_show(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOWRUNNER_TTS", "none")  # a silent cut keeps the planned lengths (audio: test_audio.py)
     project = make_project(tmp_path / "series")
     p = str(project.root)
     code, out, err = run_cli(capsys, "render", "--episode", "1", "--json", "-p", p)
