@@ -34,7 +34,8 @@ from showrunner.config import load_settings
 from showrunner.memory import Canon, open_memory
 from showrunner.memory.canon_format import import_canon, read_canon_file, write_canon_file
 from showrunner.memory.canon_io import open_or_create
-from showrunner.memory.chroma_store import ChromaMemory, _client
+from showrunner.memory.chroma_client import connect
+from showrunner.memory.chroma_store import ChromaMemory
 from showrunner.memory.embeddings import make_embedder
 
 RESULTS = Path(__file__).parent / "results" / "memory_bench.jsonl"
@@ -69,7 +70,7 @@ def run(scale: float, embedder: str, queries: int, seed: int) -> dict[str, objec
 
         settings = load_settings(None, embedder=embedder)
         # a bare store on the empty index (open_memory would sync, i.e. ingest, right away)
-        mem = ChromaMemory(_client(settings, proj.memory_dir), make_embedder(embedder), canon=canon)
+        mem = ChromaMemory(connect(settings, proj.memory_dir), make_embedder(embedder), canon=canon)
         texts = [f.sentence() for f in facts]
         mem.embedder.embed(texts[:64])  # warm the model (loaded once per process)
         t0 = time.perf_counter()

@@ -1,0 +1,80 @@
+"""Chroma plumbing for the memory store: the client, the stored metadata, paged reads, releasing a client.
+
+Each fact is stored with its sentence as the document and metadata for filtering (kind, subject,
+predicate, episode/scene from and until, the span as two integers, an ``entities`` array) plus the fact
+itself as JSON, so the collection alone can answer world-state questions and reload the in-process
+indexes without the canon files or re-embedding anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+
+from showrunner.errors import BadInput
+from showrunner.models import Fact, FactKind
+from showrunner.world.timeline import FOREVER, span
+
+if TYPE_CHECKING:
+    from showrunner.config import Settings
+
+_LINKED = {FactKind.relationship, FactKind.whereabouts}
+
+
+def meta(fact: Fact) -> dict[str, Any]:
+    """The metadata stored with a fact: filterable fields plus the fact itself as JSON."""
+    start, end = span(fact)
+    until = fact.valid_until
+    entities = [fact.subject] + ([fact.object] if fact.kind in _LINKED else [])
+    return {"kind": str(fact.kind), "subject": fact.subject, "predicate": fact.predicate,
+            "object": fact.object[:500], "episode_from": fact.valid_from.episode,
+            "scene_from": -1 if fact.valid_from.scene is None else fact.valid_from.scene,
+            "episode_until": FOREVER if until is None else until.episode,
+            "scene_until": -1 if until is None or until.scene is None else until.scene,
+            "start": start, "end": end, "entities": entities, "fact": fact.model_dump_json(exclude_none=True)}
+
+
+def connect(settings: Settings, path: Path) -> Any:
+    """An ``HttpClient`` for ``settings.chroma_url``, else a ``PersistentClient`` on ``path``."""
+    tele = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if not url.hostname:
+            raise BadInput(f"chroma_url {settings.chroma_url!r} is not http://host:port; fix the setting")
+        return chromadb.HttpClient(host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https",
+                                   settings=tele)
+    if not (path / "chroma.sqlite3").is_file():
+        release(path)  # the folder was deleted under a client this process cached: start clean
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=tele)
+
+
+def read_all(col: Any, *, page: int, vectors: bool) -> list[tuple[str, str, Any]]:
+    """(id, fact JSON, embedding or None) of everything in ``col``, in id order, read ``page`` at a time."""
+    out: list[tuple[str, str, Any]] = []
+    include = ["metadatas", "embeddings"] if vectors else ["metadatas"]
+    while True:
+        got = col.get(include=include, limit=page, offset=len(out))
+        embs = got.get("embeddings") if vectors else None
+        metas = got["metadatas"] or []
+        out += [(i, (m or {}).get("fact", ""), None if embs is None else embs[n])
+                for n, (i, m) in enumerate(zip(got["ids"], metas, strict=True))]
+        if len(got["ids"]) < page:
+            return sorted(out, key=lambda r: r[0])
+
+
+def release(path: Path) -> None:
+    """Drop chromadb's in-process cached client for ``path`` (as if this process had never opened it)."""
+    from chromadb.api.client import SharedSystemClient
+
+    system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+    if system is not None:
+        try:
+            system.stop()
+        except Exception:  # noqa: BLE001 - a broken system is what we are discarding
+            pass
