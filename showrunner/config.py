@@ -68,8 +68,9 @@ class Settings(BaseModel):
     llm_timeout_s: float = 120.0
     llm_max_attempts: int = 4
     embedder: Literal["minilm", "hash"] = "minilm"
-    embed_threads: int = Field(1, ge=1, le=256, description="torch threads of the MiniLM embedder (queries and "
-                                                            "ingest); 1 keeps it from fighting the graph.")
+    embed_threads: int = Field(1, ge=1, le=256, description="threads of the memory's compute (MiniLM's torch, "
+                                                            "the exact search's BLAS); 1 keeps it from fighting "
+                                                            "the graph on a busy machine.")
     memory_search: Literal["exact", "ann"] = Field(
         "exact", description="'exact': masked search over the canon's embeddings held in memory (deterministic); "
                              "'ann': Chroma's HNSW, unfiltered then filtered by story time (for indexes too big "

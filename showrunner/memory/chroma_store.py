@@ -52,7 +52,7 @@ class ChromaMemory:
     """Canon and draft fact collections of one series, plus in-process indexes of their facts and vectors."""
 
     def __init__(self, client: Any, embedder: HashEmbedder | MiniLMEmbedder, *, name: str = "series",
-                 canon: Canon | None = None, search: str = "exact") -> None:
+                 canon: Canon | None = None, search: str = "exact", threads: int = 1) -> None:
         if search not in ("exact", "ann"):
             raise BadInput(f"unknown memory_search {search!r}; choose one of: exact, ann")
         self.client = client
@@ -60,6 +60,7 @@ class ChromaMemory:
         self.name = slugify(name, fallback="series")[:40]
         self.canon = canon
         self.search_mode = search
+        self.threads = threads  # BLAS threads of the exact search (the embedder has its own)
         self.path: Path | None = None
         self._index: FactIndex | None = None
         self._vectors: dict[str, ExactVectors] = {}  # per space, exact mode
@@ -80,7 +81,7 @@ class ChromaMemory:
         emb = make_embedder(settings.embedder, threads=settings.embed_threads)
         def make() -> ChromaMemory:
             return cls(connect(settings, project.memory_dir), emb, name=name, canon=canon,
-                       search=settings.memory_search)
+                       search=settings.memory_search, threads=settings.embed_threads)
 
         try:
             mem = make()
@@ -116,6 +117,9 @@ class ChromaMemory:
                 metadata={"hnsw:space": "cosine", "showrunner": space})
         return self._cols[space]
 
+    def _empty(self) -> ExactVectors:
+        return ExactVectors(self.embedder.dim, threads=self.threads)
+
     def _stored(self, space: Space, *, vectors: bool) -> list[tuple[str, str, Any]]:
         return read_all(self.col(space), page=self.max_batch, vectors=vectors)
 
@@ -123,7 +127,7 @@ class ChromaMemory:
         """The exact search index of ``space``, loaded from the collection on first use."""
         if space not in self._vectors:
             rows = [r for r in self._stored(space, vectors=True) if r[1]]
-            vecs = ExactVectors(self.embedder.dim)
+            vecs = self._empty()
             if rows:
                 vecs.upsert([Fact.model_validate_json(j) for _, j, _ in rows], np.asarray([e for *_, e in rows]))
             self._vectors[space] = vecs
@@ -174,7 +178,7 @@ class ChromaMemory:
         except Exception:  # noqa: BLE001 - absent already
             pass
         self._cols.pop(space, None)
-        self._vectors[space] = ExactVectors(self.embedder.dim)
+        self._vectors[space] = self._empty()
         self._counts[space] = 0
         if space == "canon":
             self._index = FactIndex()
@@ -204,7 +208,7 @@ class ChromaMemory:
             self.col("canon").delete(ids=gone)
         if exact:  # the stored vectors serve every fact whose sentence is unchanged
             keep = [(i, j, e) for i, j, e in stored if i in facts and j]
-            vecs = ExactVectors(self.embedder.dim)
+            vecs = self._empty()
             if keep:
                 vecs.upsert([Fact.model_validate_json(j) for _, j, _ in keep], np.asarray([e for *_, e in keep]))
             self._vectors["canon"] = vecs

@@ -8,13 +8,17 @@ the facts, and a mask ``start <= at < end`` (:func:`showrunner.world.timeline.po
 The answer is exact and deterministic: scores are rounded to ``SCORE_STEP`` before ranking, and equal
 scores are ordered by fact id before the cut to ``k``, so the same facts and vectors give the same hits in
 every run, after a rebuild and after a resume (no approximate-search neighbours falling on either side of
-the cut). Memory: 4 bytes x dim per distinct sentence (384 dims: 1.5 kB; at most 154 MB per 100k facts
+the cut). The product runs on ``threads`` BLAS threads (1 by default): OpenBLAS's default of every core
+took 15.9 ms p50 for 20k x 384 on a busy 2-core machine, one thread 3.2 ms. Memory: 4 bytes x dim per
+distinct sentence (384 dims: 1.5 kB; at most 154 MB per 100k facts
 when every sentence is distinct) plus three integers per fact.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -22,14 +26,21 @@ from showrunner.models import Fact
 from showrunner.world.timeline import span
 
 SCORE_STEP = 1e-4  # cosine similarities closer than this are a tie, broken by fact id
-_MISSING = np.iinfo(np.int64).min
+
+
+@cache
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 class ExactVectors:
     """Facts with their spans and one shared vector per distinct sentence; exact top-k at a point in time."""
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, *, threads: int = 1) -> None:
         self.dim = dim
+        self.threads = threads
         self._vecs = np.zeros((0, dim), dtype=np.float32)  # capacity-doubling buffer of distinct sentences
         self._n_vecs = 0
         self._vec_of: dict[str, int] = {}  # sentence -> row of _vecs
@@ -108,18 +119,18 @@ class ExactVectors:
         facts, start, end, rows = self._columns()
         if not facts or k <= 0:
             return []
-        sims = self._vecs[:self._n_vecs] @ np.asarray(query, dtype=np.float32).reshape(-1)
-        keys = np.rint(sims.astype(np.float64) / SCORE_STEP).astype(np.int64)[rows]
-        keep = (start <= at) & (end > at) & (keys > np.rint((1.0 - max_distance) / SCORE_STEP))
-        keys = np.where(keep, keys, _MISSING)
-        live = int(keep.sum())
-        if live == 0:
+        live = np.flatnonzero((start <= at) & (end > at))
+        if live.size == 0:
             return []
-        if live > k:  # every row tied with the k-th best stays a candidate, so the cut is by id among ties
-            kth = np.partition(keys, len(keys) - k)[len(keys) - k]
-            cand = np.flatnonzero(keys >= kth)
-        else:
-            cand = np.flatnonzero(keep)
-        # facts are in id order, so a stable sort on the key alone orders ties by id
-        order = cand[np.argsort(-keys[cand], kind="stable")][:k]
+        with _blas().limit(limits=self.threads, user_api="blas"):
+            sims = self._vecs[:self._n_vecs] @ np.asarray(query, dtype=np.float32).reshape(-1)
+        keys = np.rint(sims.astype(np.float64) / SCORE_STEP).astype(np.int64)[rows[live]]
+        near = keys > np.rint((1.0 - max_distance) / SCORE_STEP)
+        live, keys = live[near], keys[near]
+        if live.size > k:  # every fact tied with the k-th best stays a candidate, so ties are cut by id
+            kth = np.partition(keys, keys.size - k)[keys.size - k]
+            tied = keys >= kth
+            live, keys = live[tied], keys[tied]
+        # live is in fact-id order, so a stable sort on the key alone orders equal keys by id
+        order = live[np.argsort(-keys, kind="stable")][:k]
         return [facts[i] for i in order]
