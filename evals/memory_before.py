@@ -1,0 +1,63 @@
+"""The retrieval path as it was before issue 14, kept only to be measured beside the current one.
+
+Before: every semantic query embedded its text afresh with torch's default thread count (every core),
+asked Chroma for the count twice and ran Chroma's approximate search with the story-time ``where``
+filter; ``index()`` asked for the count on every call. Ties were sorted by id only after the approximate
+cut. :class:`BeforeMemory` reads the same collection as the current store, so both answer from the same
+data in one process (evals/memory_bench.py interleaves their queries).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from showrunner.memory.base import Space
+from showrunner.memory.chroma_store import MAX_DISTANCE, ChromaMemory
+from showrunner.memory.embeddings import HashEmbedder, MiniLMEmbedder
+from showrunner.models import Fact
+from showrunner.world.timeline import FactIndex, point
+
+
+def before_embedder(name: str) -> HashEmbedder | MiniLMEmbedder:
+    """The embedder as it was configured before: MiniLM on torch's default thread count."""
+    if name == "hash":
+        return HashEmbedder()
+    import torch
+
+    return MiniLMEmbedder(threads=torch.get_num_threads() or os.cpu_count() or 1)
+
+
+class BeforeMemory(ChromaMemory):
+    """The pre-issue-14 query path over an existing collection (never writes)."""
+
+    def __init__(self, client: Any, embedder: HashEmbedder | MiniLMEmbedder, index: FactIndex, **kw: Any) -> None:
+        super().__init__(client, embedder, **kw)
+        self._index = index
+        self._polled = -1
+
+    def index(self) -> FactIndex:
+        """The canon facts; the collection's count was asked on every call to notice outside writes."""
+        self._polled = self.col("canon").count()
+        assert self._index is not None
+        return self._index
+
+    def search(self, query: str, *, episode: int, scene: int | None = None, k: int = 8,
+               space: Space = "canon") -> list[Fact]:
+        """Chroma's approximate search with the story-time filter, ties sorted after the cut."""
+        col = self.col(space)
+        if not query.strip() or col.count() == 0:
+            return []
+        return self.search_vector(self.embedder.embed([query]), episode=episode, scene=scene, k=k, space=space)
+
+    def search_vector(self, vec: Any, *, episode: int, scene: int | None = None, k: int = 8,
+                      space: Space = "canon") -> list[Fact]:
+        """The filtered Chroma query alone, for an already embedded query."""
+        col = self.col(space)
+        at = point(episode, scene)
+        res = col.query(query_embeddings=vec, n_results=min(k, col.count()),
+                        where={"$and": [{"start": {"$lte": at}}, {"end": {"$gt": at}}]},
+                        include=["metadatas", "distances"])
+        hits = zip((res["distances"] or [[]])[0], res["ids"][0], (res["metadatas"] or [[]])[0], strict=False)
+        ranked = sorted(hits, key=lambda h: (round(h[0], 5), h[1]))
+        return [Fact.model_validate_json(m["fact"]) for d, _, m in ranked if d < MAX_DISTANCE]
