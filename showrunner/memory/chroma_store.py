@@ -222,7 +222,10 @@ class ChromaMemory:
 
     # ---- reading
     def index(self) -> FactIndex:
-        """The canon facts in memory (kept in step with every write made through this store)."""
+        """The canon facts in memory, kept in step with every write made through this store.
+
+        Writes by another process (one run per project holds the lock) are picked up by the next open's sync.
+        """
         if self._index is None:
             facts = (self._vecs("canon").facts() if self.search_mode == "exact"
                      else [Fact.model_validate_json(j) for _, j, _ in self._stored("canon", vectors=False) if j])
