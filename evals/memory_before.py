@@ -21,8 +21,8 @@ from showrunner.world.timeline import FactIndex, point
 
 def before_embedder(name: str) -> HashEmbedder | MiniLMEmbedder:
     """The embedder as it was configured before: MiniLM on torch's default thread count."""
-    if name == "hash":
-        return HashEmbedder()
+    if name.startswith("hash"):
+        return HashEmbedder(384 if name == "hash384" else 256)
     import torch
 
     return MiniLMEmbedder(threads=torch.get_num_threads() or os.cpu_count() or 1)
