@@ -1,4 +1,4 @@
-"""Chroma plumbing for the memory store: the client, the stored metadata, paged reads, releasing a client.
+"""Chroma plumbing for the memory store: the client, stored metadata, paged reads, the ANN query, release.
 
 Each fact is stored with its sentence as the document, its vector, and two metadata fields: the span
 ``[start, end)`` as integers (:func:`showrunner.world.timeline.span`, filterable by a Chroma ``where``) and
@@ -17,6 +17,7 @@ import chromadb
 from chromadb.config import Settings as ChromaSettings
 
 from showrunner.errors import BadInput
+from showrunner.memory.vectors import SCORE_STEP
 from showrunner.models import Fact
 from showrunner.world.timeline import span
 
@@ -42,6 +43,24 @@ def connect(settings: Settings, path: Path) -> Any:
         release(path)  # the folder was deleted under a client this process cached: start clean
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=tele)
+
+
+def ann_search(col: Any, vec: Any, *, at: int, k: int, size: int, max_distance: float) -> list[Fact]:
+    """Chroma's HNSW queried without a filter, widened until ``k`` hits hold at point ``at``, then ranked.
+
+    Approximate: which near-tied neighbours fall inside the fetched window can change with a rebuild.
+    Hits are ordered like the exact search (score rounded to ``SCORE_STEP``, then fact id).
+    """
+    fetch, hits = min(size, 4 * k), []
+    while fetch:
+        res = col.query(query_embeddings=[vec], n_results=fetch, include=["metadatas", "distances"])
+        found = list(zip((res["distances"] or [[]])[0], res["ids"][0], (res["metadatas"] or [[]])[0], strict=True))
+        hits = [h for h in found if h[2]["start"] <= at < h[2]["end"] and h[0] < max_distance]
+        if len(hits) >= k or fetch >= size or not found or found[-1][0] >= max_distance:
+            break
+        fetch = min(size, fetch * 4)
+    ranked = sorted(hits, key=lambda h: (round(h[0] / SCORE_STEP), h[1]))[:k]
+    return [Fact.model_validate_json(m["fact"]) for _, _, m in ranked]
 
 
 def read_all(col: Any, *, page: int, vectors: bool) -> list[tuple[str, str, Any]]:

@@ -30,9 +30,9 @@ import numpy as np
 
 from showrunner.errors import BadInput, ServiceError
 from showrunner.memory.base import ContextPack, Space
-from showrunner.memory.chroma_client import connect, meta, read_all, release
+from showrunner.memory.chroma_client import ann_search, connect, meta, read_all, release
 from showrunner.memory.embeddings import HashEmbedder, MiniLMEmbedder, make_embedder
-from showrunner.memory.vectors import SCORE_STEP, ExactVectors
+from showrunner.memory.vectors import ExactVectors
 from showrunner.models import Fact, slugify
 from showrunner.world.names import Names
 from showrunner.world.timeline import FactIndex, point
@@ -270,23 +270,10 @@ class ChromaMemory:
         return self._search_ann(query, at, k, space)
 
     def _search_ann(self, query: str, at: int, k: int, space: Space) -> list[Fact]:
-        """Chroma's HNSW without a filter, widened until ``k`` hits hold at ``at`` (approximate)."""
-        col = self.col(space)
         if space not in self._counts:
-            self._counts[space] = col.count()
-        n = self._counts[space]
-        fetch, hits = min(n, 4 * k), []
-        while fetch:
-            res = col.query(query_embeddings=[self.query_vector(query)], n_results=fetch,
-                            include=["metadatas", "distances"])
-            found = list(zip((res["distances"] or [[]])[0], res["ids"][0], (res["metadatas"] or [[]])[0],
-                             strict=True))
-            hits = [h for h in found if h[2]["start"] <= at < h[2]["end"] and h[0] < MAX_DISTANCE]
-            if len(hits) >= k or fetch >= n or not found or found[-1][0] >= MAX_DISTANCE:
-                break
-            fetch = min(n, fetch * 4)
-        ranked = sorted(hits, key=lambda h: (round(h[0] / SCORE_STEP), h[1]))[:k]
-        return [Fact.model_validate_json(m["fact"]) for _, _, m in ranked]
+            self._counts[space] = self.col(space).count()
+        return ann_search(self.col(space), self.query_vector(query), at=at, k=k, size=self._counts[space],
+                          max_distance=MAX_DISTANCE)
 
     def retrieve(self, *, episode: int, scene: int | None = None, characters: list[str] | None = None,
                  locations: list[str] | None = None, query: str = "", budget_tokens: int = 600,
