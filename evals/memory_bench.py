@@ -176,8 +176,8 @@ def size_run(tmp: Path, scale: float, embedder: str, queries: int, seed: int, re
     t: dict[str, list[float]] = {k: [] for k in ("world_state", "before", "cold", "warm", "embed_query",
                                                  "exact_filter", "where_filter", "ann_filter")}
     for ep, sc in sample:
-        args: dict[str, Any] = dict(episode=ep, scene=sc.number, characters=sc.characters, locations=[sc.location],
-                    query=sc.summary, budget_tokens=600)
+        args: dict[str, Any] = dict(episode=ep, scene=sc.number, characters=sc.characters,
+                                    locations=[sc.location], query=sc.summary, budget_tokens=600)
         _timed(lambda: mem.world_state(ep, sc.number), t["world_state"])  # noqa: B023
         _timed(lambda: before.retrieve(**args), t["before"])  # noqa: B023
         mem._queries.clear()
