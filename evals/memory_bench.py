@@ -1,18 +1,22 @@
-"""Memory benchmark at the scale of a long series (~400 characters, ~70 episodes, ~4,000 scenes, ~20k facts).
+"""Memory benchmark at the scale of a long series (~20k facts) and five times that (~100k facts).
 
-Measured side by side in one run, on one machine:
+Per size, in one run on one machine, from the deterministic synthetic series of evals/synth_series.py:
 
 * import: canon file → project canon files (derive + supersede + atomic writes);
-* ingest: ``memory rebuild`` (embedding + chroma upserts) beside the pure embedding time of the same
-  texts with the same embedder — the ratio is the store's overhead;
-* query latency p50/p95 of the retrieval call agents make (hard facts + semantic + recent events) and of
-  the bare semantic search;
-* world_state latency ("the state of the world as of E, S");
-* prompt tokens returned by the retrieval call at episode 2 vs episode 50, with the default budget and
-  with no budget at all (is the pack flat because of the budget, or by construction?).
+* ingest: ``memory rebuild`` (embedding + chroma writes) beside the pure embedding time of the same texts
+  with the same embedder (the ratio is the store's overhead; first size only);
+* retrieval p50/p95 of the call agents make, current path beside the path before issue 14
+  (:class:`BeforeMemory` below), interleaved query by query; the current path is measured cold (query vector
+  cache emptied before each call) and warm (the same query again);
+* the story-time filter alone, all three ways, on an already embedded query: exact masked search over the
+  in-process matrix, Chroma's filtered HNSW query (before), Chroma's unfiltered HNSW query then filter;
+* determinism: a digest of 50 retrieval packs after each of ``--rebuilds`` rebuilds, for both paths
+  (first size; later sizes get one digest and half the queries);
+* the in-process matrix's memory; world_state latency; pack tokens at E2 vs E50 (first size only).
 
-    python -m evals.memory_bench                  # MiniLM, full scale (the reported numbers)
-    python -m evals.memory_bench --embedder hash --scale 0.1   # quick run
+    python -m evals.memory_bench [--json]                    # MiniLM, ~20k and ~100k facts
+    python -m evals.memory_bench --embedder hash --sizes 0.1  # quick run
+    python -m evals.memory_bench --embedder hash384 --sizes 5 # ~100k facts without a 30-minute MiniLM ingest
 
 One JSON line per run is appended to evals/results/memory_bench.jsonl.
 """
@@ -20,125 +24,253 @@ One JSON line per run is appended to evals/results/memory_bench.jsonl.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
 import random
 import statistics
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from evals.synth_series import generate
 from showrunner.config import load_settings
-from showrunner.memory import Canon, open_memory
+from showrunner.memory import Canon
+from showrunner.memory.base import Space
 from showrunner.memory.canon_format import import_canon, read_canon_file, write_canon_file
 from showrunner.memory.canon_io import open_or_create
-from showrunner.memory.chroma_store import ChromaMemory, _client
-from showrunner.memory.embeddings import make_embedder
+from showrunner.memory.chroma_client import connect
+from showrunner.memory.chroma_store import MAX_DISTANCE, ChromaMemory
+from showrunner.memory.embeddings import HashEmbedder, MiniLMEmbedder, make_embedder
+from showrunner.models import Fact
+from showrunner.world.timeline import FactIndex, point
 
 RESULTS = Path(__file__).parent / "results" / "memory_bench.jsonl"
 
 
-def _pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(q * len(xs)))]
+# ---- the path before issue 14, kept only to be measured beside the current one. Every semantic query
+# embedded its text afresh on torch's default thread count, asked Chroma for the count twice and ran
+# Chroma's approximate search with the story-time ``where`` filter; ``index()`` asked for the count on
+# every call; ties were sorted by id only after the approximate cut. It reads the current collection.
+
+def before_embedder(name: str) -> HashEmbedder | MiniLMEmbedder:
+    """The embedder as it was configured before: MiniLM on torch's default thread count."""
+    if name.startswith("hash"):
+        return HashEmbedder(384 if name == "hash384" else 256)
+    import torch
+
+    return MiniLMEmbedder(threads=torch.get_num_threads() or os.cpu_count() or 1)
+
+
+class BeforeMemory(ChromaMemory):
+    """The pre-issue-14 query path over an existing collection (never writes)."""
+
+    def __init__(self, client: Any, embedder: HashEmbedder | MiniLMEmbedder, index: FactIndex, **kw: Any) -> None:
+        super().__init__(client, embedder, **kw)
+        self._index = index
+        self._polled = -1
+
+    def index(self) -> FactIndex:
+        """The canon facts; the collection's count was asked on every call to notice outside writes."""
+        self._polled = self.col("canon").count()
+        assert self._index is not None
+        return self._index
+
+    def search(self, query: str, *, episode: int, scene: int | None = None, k: int = 8,
+               space: Space = "canon") -> list[Fact]:
+        """Chroma's approximate search with the story-time filter, ties sorted after the cut."""
+        col = self.col(space)
+        if not query.strip() or col.count() == 0:
+            return []
+        return self.search_vector(self.embedder.embed([query]), episode=episode, scene=scene, k=k, space=space)
+
+    def search_vector(self, vec: Any, *, episode: int, scene: int | None = None, k: int = 8,
+                      space: Space = "canon") -> list[Fact]:
+        """The filtered Chroma query alone, for an already embedded query."""
+        col = self.col(space)
+        at = point(episode, scene)
+        res = col.query(query_embeddings=vec, n_results=min(k, col.count()),
+                        where={"$and": [{"start": {"$lte": at}}, {"end": {"$gt": at}}]},
+                        include=["metadatas", "distances"])
+        hits = zip((res["distances"] or [[]])[0], res["ids"][0], (res["metadatas"] or [[]])[0], strict=False)
+        ranked = sorted(hits, key=lambda h: (round(h[0], 5), h[1]))
+        return [Fact.model_validate_json(m["fact"]) for d, _, m in ranked if d < MAX_DISTANCE]
 
 
 def _ms(xs: list[float]) -> dict[str, float]:
-    return {"p50_ms": round(1000 * statistics.median(xs), 2), "p95_ms": round(1000 * _pct(xs, 0.95), 2)}
+    xs = sorted(xs)
+    return {"p50_ms": round(1000 * statistics.median(xs), 2),
+            "p95_ms": round(1000 * xs[min(len(xs) - 1, int(0.95 * len(xs)))], 2)}
 
 
-def run(scale: float, embedder: str, queries: int, seed: int) -> dict[str, object]:
+def _timed(fn: Callable[[], Any], into: list[float]) -> Any:
+    t0 = time.perf_counter()
+    out = fn()
+    into.append(time.perf_counter() - t0)
+    return out
+
+
+def _log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _digest(mem: ChromaMemory, probes: list[tuple[int, Any]]) -> str:
+    h = hashlib.sha256()
+    for ep, sc in probes:
+        h.update(mem.retrieve(episode=ep, scene=sc.number, characters=sc.characters, locations=[sc.location],
+                              query=sc.summary, budget_tokens=600).model_dump_json().encode())
+    return h.hexdigest()[:16]
+
+
+def size_run(tmp: Path, scale: float, embedder: str, queries: int, seed: int, rebuilds: int,
+             first: bool) -> dict[str, Any]:
+    """Everything measured at one size (see the module docstring)."""
     rng = random.Random(seed)
-    out: dict[str, object] = {"bench": "memory", "embedder": embedder, "scale": scale, "seed": seed,
-                              "machine": f"{platform.machine()} {os.cpu_count()} cpu", "time": time.time()}
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "series.json"
-        cf = generate(scale, seed)
-        write_canon_file(cf, src)
-        t0 = time.perf_counter()
-        cf = read_canon_file(src)
-        proj, _ = open_or_create(Path(tmp) / "proj", cf)
-        report = import_canon(proj, cf, index=False)
-        out["import_s"] = round(time.perf_counter() - t0, 2)
-        canon = Canon(proj.canon_dir)
-        facts = canon.facts()
-        out |= {"characters": len(cf.characters), "episodes": len(cf.episodes), "scenes": report.scenes,
-                "facts": len(facts), "file_mb": round(src.stat().st_size / 2**20, 1)}
+    out: dict[str, Any] = {"scale": scale}
+    src = tmp / f"series-{scale}.json"
+    write_canon_file(generate(scale, seed), src)
+    t0 = time.perf_counter()
+    cf = read_canon_file(src)
+    proj, _ = open_or_create(tmp / f"proj-{scale}", cf)
+    report = import_canon(proj, cf, index=False)
+    out["import_s"] = round(time.perf_counter() - t0, 2)
+    canon = Canon(proj.canon_dir)
+    facts = canon.facts()
+    out |= {"characters": len(cf.characters), "episodes": len(cf.episodes), "scenes": report.scenes,
+            "facts": len(facts), "file_mb": round(src.stat().st_size / 2**20, 1)}
+    _log(f"scale {scale}: {len(facts)} facts")
 
-        settings = load_settings(None, embedder=embedder)
-        # a bare store on the empty index (open_memory would sync, i.e. ingest, right away)
-        mem = ChromaMemory(_client(settings, proj.memory_dir), make_embedder(embedder), canon=canon)
-        texts = [f.sentence() for f in facts]
+    settings = load_settings(None, embedder="hash" if embedder == "hash384" else embedder)
+    client = connect(settings, proj.memory_dir)
+    # a bare store on the empty index (open_memory would sync, i.e. ingest, right away)
+    emb = HashEmbedder(384) if embedder == "hash384" else make_embedder(embedder, threads=settings.embed_threads)
+    mem = ChromaMemory(client, emb, canon=canon)
+    if first:  # ingest embeds each distinct sentence once; so does the pure embedding it is compared with
+        texts = list(dict.fromkeys(f.sentence() for f in facts))
         mem.embedder.embed(texts[:64])  # warm the model (loaded once per process)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         mem.embedder.embed(texts)
-        embed_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        out["embed_only_s"] = round(time.perf_counter() - t0, 2)
+        out["embed_only_cpu_s"] = round(time.process_time() - c0, 2)
+    t0, c0 = time.perf_counter(), time.process_time()
+    mem.rebuild(canon)
+    out["ingest_s"] = round(time.perf_counter() - t0, 2)
+    out["ingest_cpu_s"] = round(time.process_time() - c0, 2)  # all threads of this process, chroma's included
+    _log(f"ingest {out['ingest_s']} s")
+    if first:  # CPU time as well: on a machine shared with other jobs wall time swings with their load
+        out["ingest_over_embed"] = round(out["ingest_s"] / out["embed_only_s"], 2)
+        out["ingest_over_embed_cpu"] = round(out["ingest_cpu_s"] / out["embed_only_cpu_s"], 2)
+    vecs = mem._vecs("canon")
+    out["vectors_mb"] = round(vecs.nbytes() / 2**20, 1)
+    out["vectors_mb_per_100k_facts"] = round(vecs.nbytes() / len(facts) * 1e5 / 2**20, 1)
+    before = BeforeMemory(client, before_embedder(embedder), mem.index(), canon=canon)
+    ann = ChromaMemory(client, mem.embedder, canon=canon, search="ann")
+    ann._index = mem.index()
+
+    scenes = [(e.number, s) for e in cf.episodes for s in e.scenes if s.characters and s.summary]
+    sample = [scenes[rng.randrange(len(scenes))] for _ in range(queries)]
+    t: dict[str, list[float]] = {k: [] for k in ("world_state", "before", "cold", "warm", "embed_query",
+                                                 "exact_filter", "where_filter", "ann_filter")}
+    for ep, sc in sample:
+        args: dict[str, Any] = dict(episode=ep, scene=sc.number, characters=sc.characters,
+                                    locations=[sc.location], query=sc.summary, budget_tokens=600)
+        _timed(lambda: mem.world_state(ep, sc.number), t["world_state"])  # noqa: B023
+        _timed(lambda: before.retrieve(**args), t["before"])  # noqa: B023
+        mem._queries.clear()
+        _timed(lambda: mem.retrieve(**args), t["cold"])  # noqa: B023
+        _timed(lambda: mem.retrieve(**args), t["warm"])  # noqa: B023
+        vec = _timed(lambda: mem.embedder.embed([sc.summary]), t["embed_query"])  # noqa: B023
+        at = point(ep, sc.number)
+        _timed(lambda: vecs.search(vec[0], at, 8, 0.9), t["exact_filter"])  # noqa: B023
+        _timed(lambda: before.search_vector(vec, episode=ep, scene=sc.number), t["where_filter"])  # noqa: B023
+        ann._queries[sc.summary] = vec[0]  # the filter alone: the query is embedded already
+        _timed(lambda: ann.search(sc.summary, episode=ep, scene=sc.number), t["ann_filter"])  # noqa: B023
+    out |= {k: _ms(v) for k, v in t.items()}
+    out["retrieve_p95_ratio_before_over_now"] = round(out["before"]["p95_ms"] / out["cold"]["p95_ms"], 1)
+    out["retrieve_p50_ratio_before_over_now"] = round(out["before"]["p50_ms"] / out["cold"]["p50_ms"], 1)
+    _log(f"retrieval cold p50/p95 {out['cold']} before {out['before']}")
+
+    probes = [scenes[rng.randrange(len(scenes))] for _ in range(50)]
+    digests, digests_before = [_digest(mem, probes)], [_digest(before, probes)]
+    for _ in range(rebuilds - 1 if first else 0):
         mem.rebuild(canon)
-        ingest_s = time.perf_counter() - t0
-        out |= {"embed_only_s": round(embed_s, 2), "ingest_s": round(ingest_s, 2),
-                "ingest_over_embed": round(ingest_s / embed_s, 2),
-                "ingest_facts_per_s": round(len(facts) / ingest_s, 1)}
+        before._cols.clear()  # the collection was recreated
+        digests.append(_digest(mem, probes))
+        digests_before.append(_digest(before, probes))
+        _log(f"rebuild: {digests[-1]} (before: {digests_before[-1]})")
+    out |= {"pack_digests": digests, "deterministic": len(set(digests)) == 1,
+            "pack_digests_before": digests_before, "deterministic_before": len(set(digests_before)) == 1}
+    if first:
+        out |= _tokens(mem, cf, scenes, rng)
+    _log(json.dumps(out))
+    return out
 
-        t0 = time.perf_counter()
-        mem = open_memory(proj, settings)  # a fresh open: sync check + index load
-        mem.index()
-        out["open_s"] = round(time.perf_counter() - t0, 2)
 
-        scenes = [(e.number, s) for e in cf.episodes for s in e.scenes if s.characters]
-        sample = [scenes[rng.randrange(len(scenes))] for _ in range(queries)]
-        ws, rq, sq, toks = [], [], [], []
-        for ep, sc in sample:
-            t0 = time.perf_counter()
-            mem.world_state(ep, sc.number)
-            ws.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            mem.search(sc.summary, episode=ep, scene=sc.number)
-            sq.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            pack = mem.retrieve(episode=ep, scene=sc.number, characters=sc.characters, locations=[sc.location],
-                                query=sc.summary, budget_tokens=600)
-            rq.append(time.perf_counter() - t0)
-            toks.append(pack.tokens)
-        out |= {"world_state": _ms(ws), "search": _ms(sq), "retrieve": _ms(rq),
-                "retrieve_tokens_mean": round(statistics.mean(toks), 1),
-                "world_state_facts_at_last_ep": len(mem.world_state(len(cf.episodes)))}
+def _tokens(mem: ChromaMemory, cf: Any, scenes: list[tuple[int, Any]], rng: random.Random) -> dict[str, Any]:
+    """Pack tokens: the same cast, place and query at E2 and at E50; unbudgeted early vs late scenes."""
+    out: dict[str, Any] = {"world_state_facts_at_last_ep": len(mem.world_state(len(cf.episodes)))}
+    last = min(50, len(cf.episodes))
+    probe = cf.episodes[1].scenes[2]
+    for budget, key in ((600, "tokens_budget600"), (10**6, "tokens_unbudgeted")):
+        out[key] = {f"ep{ep}": mem.retrieve(episode=ep, scene=3, characters=probe.characters,
+                                            locations=[probe.location], query=probe.summary,
+                                            budget_tokens=budget).tokens for ep in (2, last)}
+    for lo, hi, key in ((1, 5, "early"), (last - 4, last, "late")):
+        pool = [(e, s) for e, s in scenes if lo <= e <= hi]
+        picks = [pool[rng.randrange(len(pool))] for _ in range(30)]
+        out[f"tokens_unbudgeted_mean_{key}"] = round(statistics.mean(
+            mem.retrieve(episode=e, scene=s.number, characters=s.characters, locations=[s.location],
+                         query=s.summary, budget_tokens=10**6).tokens for e, s in picks), 1)
+    return out
 
-        last = min(50, len(cf.episodes))
-        probe = cf.episodes[1].scenes[2]  # the same cast, place and query asked at E2 and at E50
-        for budget, key in ((600, "tokens_budget600"), (10**6, "tokens_unbudgeted")):
-            row = {}
-            for ep in (2, last):
-                pack = mem.retrieve(episode=ep, scene=3, characters=probe.characters,
-                                    locations=[probe.location], query=probe.summary, budget_tokens=budget)
-                row[f"ep{ep}"] = pack.tokens
-            out[key] = row
-        # unbudgeted pack size over random scenes early vs late in the series (cast sizes vary by scene)
-        for lo, hi, key in ((1, 5, "early"), (last - 4, last, "late")):
-            pool = [(e, s) for e, s in scenes if lo <= e <= hi]
-            picks = [pool[rng.randrange(len(pool))] for _ in range(30)]
-            sizes = [mem.retrieve(episode=e, scene=s.number, characters=s.characters, locations=[s.location],
-                                  query=s.summary, budget_tokens=10**6).tokens for e, s in picks]
-            out[f"tokens_unbudgeted_mean_{key}"] = round(statistics.mean(sizes), 1)
-        out["load_avg_1m"] = round(os.getloadavg()[0], 1)
+
+def run(sizes: list[float], embedder: str, queries: int, seed: int, rebuilds: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"bench": "memory", "version": 2, "embedder": embedder, "seed": seed,
+                           "machine": f"{platform.machine()} {os.cpu_count()} cpu", "time": time.time(),
+                           "load_avg_1m_start": round(os.getloadavg()[0], 1)}
+    with tempfile.TemporaryDirectory() as tmp:
+        # later sizes: half the queries and no extra rebuilds (a 100k-fact MiniLM ingest takes many minutes)
+        runs = [size_run(Path(tmp), s, embedder, queries if i == 0 else queries // 2, seed, rebuilds, i == 0)
+                for i, s in enumerate(sizes)]
+    out["sizes"] = runs
+    out["retrieval_p50_ms"] = runs[0]["cold"]["p50_ms"]
+    out["retrieval_p95_ms"] = runs[0]["cold"]["p95_ms"]
+    out["deterministic"] = runs[0]["deterministic"]  # --rebuilds rebuilds of the first size
+    out["ingest_over_embed"] = runs[0].get("ingest_over_embed")
+    out["ingest_over_embed_cpu"] = runs[0].get("ingest_over_embed_cpu")
+    out["load_avg_1m_end"] = round(os.getloadavg()[0], 1)
     return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="Memory benchmark (see module docstring).")
-    ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--embedder", choices=["minilm", "hash"], default="minilm")
+    ap.add_argument("--sizes", default="1,5", help="synthetic series scales, comma-separated (1 = ~20k facts)")
+    ap.add_argument("--embedder", choices=["minilm", "hash", "hash384"], default="minilm",
+                    help="hash384: the hash embedder at MiniLM's 384 dims (search cost as MiniLM's, no model time)")
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--rebuilds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--json", action="store_true", help="print the result as one JSON object")
     args = ap.parse_args()
-    result = run(args.scale, args.embedder, args.queries, args.seed)
+    result = run([float(s) for s in args.sizes.split(",")], args.embedder, args.queries, args.seed, args.rebuilds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "a", encoding="utf-8") as f:
         f.write(json.dumps(result) + "\n")
-    print(json.dumps(result, indent=2))
+    if args.json:
+        print(json.dumps(result))
+        return
+    for r in result["sizes"]:
+        print(f"{r['facts']:>7} facts  retrieval p50/p95 {r['cold']['p50_ms']}/{r['cold']['p95_ms']} ms "
+              f"(warm {r['warm']['p50_ms']}/{r['warm']['p95_ms']}), before {r['before']['p50_ms']}/"
+              f"{r['before']['p95_ms']} ms: {r['retrieve_p95_ratio_before_over_now']}x at p95; "
+              f"deterministic {r['deterministic']} (before {r['deterministic_before']}); "
+              f"matrix {r['vectors_mb']} MB")
+    print(f"ingest / pure embedding {result['ingest_over_embed']}")
 
 
 if __name__ == "__main__":

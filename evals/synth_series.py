@@ -45,6 +45,7 @@ VERBS = ("confronts|hides from|rescues|argues with|bargains with|betrays|follows
          "searches for|toasts|mourns with").split("|")
 THINGS = "the missing ledger|a coded letter|the flooded engine|the broken lamp|a stolen seal|the storm".split("|")
 RELS = "sibling|parent|child|rival|mentor|spouse|friend".split("|")
+SUFFIX = ("", "ford", "wick", "ley", "more", "by", "ton", "well")
 
 
 def generate(scale: float = 1.0, seed: int = 7, *, episodes: int | None = None,
@@ -52,7 +53,9 @@ def generate(scale: float = 1.0, seed: int = 7, *, episodes: int | None = None,
     """The synthetic series (deterministic for given arguments); ``episodes`` overrides the scaled count."""
     rng = random.Random(seed)
     n_chars, n_eps = max(8, int(400 * scale)), episodes or max(3, int(72 * scale))
-    names = [f"{FIRST[i % len(FIRST)]} {LAST[(i // len(FIRST)) % len(LAST)]}" for i in range(n_chars)]
+    # past len(FIRST) x len(LAST) characters (scale > 2) surnames take a suffix, so names stay unique
+    names = [f"{FIRST[i % len(FIRST)]} {LAST[(i // len(FIRST)) % len(LAST)]}"
+             f"{SUFFIX[i // (len(FIRST) * len(LAST)) % len(SUFFIX)]}" for i in range(n_chars)]
     chars: list[CanonCharacter] = []
     for i, name in enumerate(names):
         look = FixedLook(hair=rng.choice(HAIR), eyes=rng.choice(EYES), build=rng.choice(BUILD),

@@ -7,7 +7,10 @@ a retrieved-context block gets, instead, the full text of all previous episodes 
 "just puts the history in context" sends). Tokens are estimated at 4 characters each for both columns.
 The same run's timings give the framework overhead (evals/overhead.py).
 
-    python evals/token_growth.py [--episodes 50]
+    python evals/token_growth.py [--episodes 50] [--repeat 3]
+
+``--repeat N`` runs the series N times and records whether every episode's prompt tokens came out the
+same in all of them (memory retrieval is exact and ties are cut by id, so they must).
 """
 
 from __future__ import annotations
@@ -66,11 +69,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--episodes", type=int, default=50)
     ap.add_argument("--out", type=Path, default=Path("evals/results"))
+    ap.add_argument("--repeat", type=int, default=1, help="run the series N times and compare the token tables")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        data = run_series(args.episodes, Path(tmp) / "series")
-        rows = measure(data, args.episodes)
-    meta = {**CONFIG, **machine(), "episodes": args.episodes}
+    tables = []
+    for _ in range(max(1, args.repeat)):
+        with tempfile.TemporaryDirectory() as tmp:
+            data = run_series(args.episodes, Path(tmp) / "series")
+            rows = measure(data, args.episodes)
+        tables.append([r["prompt_tokens"] for r in rows])
+    identical = all(t == tables[0] for t in tables)
+    meta = {**CONFIG, **machine(), "episodes": args.episodes, "repeat": len(tables), "identical_runs": identical}
     write(args.out / "token_growth.jsonl", [{"kind": "token_growth_run", **meta}] + rows)
     summary = summarise(data["per_episode"])
     write(args.out / "overhead.jsonl", [{"kind": "overhead_summary", **meta, "total_s": data["total_s"], **summary}]
@@ -80,6 +88,8 @@ def main() -> None:
         if r["episode"] in REPORT_AT:
             ratio = r["naive_prompt_tokens"] / r["prompt_tokens"]
             print(f"{r['episode']:>7}  {r['prompt_tokens']:>13}  {r['naive_prompt_tokens']:>14}  {ratio:5.1f}x")
+    if len(tables) > 1:
+        print(f"token table identical in {len(tables)} runs: {identical}")
     print(json.dumps(summary, indent=2))
 
 

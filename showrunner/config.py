@@ -71,6 +71,13 @@ class Settings(BaseModel):
     llm_timeout_s: float = 120.0
     llm_max_attempts: int = 4
     embedder: Literal["minilm", "hash"] = "minilm"
+    embed_threads: int = Field(1, ge=1, le=256, description="threads of the memory's compute (MiniLM's torch, "
+                                                            "the exact search's BLAS); 1 keeps it from fighting "
+                                                            "the graph on a busy machine.")
+    memory_search: Literal["exact", "ann"] = Field(
+        "exact", description="'exact': masked search over the canon's embeddings held in memory (deterministic); "
+                             "'ann': Chroma's HNSW, unfiltered then filtered by story time (for indexes too big "
+                             "to hold, see docs/benchmarks.md).")
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; default embedded.")
     database_url: str | None = Field(None, description="postgresql:// URL for checkpoints; default SQLite.")
     preset: PresetName = "preview"
@@ -124,6 +131,8 @@ ENV: dict[str, str] = {
     "SHOWRUNNER_MODEL": "model",
     "SHOWRUNNER_LOCAL_MODEL": "local_model",
     "SHOWRUNNER_EMBEDDER": "embedder",
+    "SHOWRUNNER_EMBED_THREADS": "embed_threads",
+    "SHOWRUNNER_MEMORY_SEARCH": "memory_search",
     "SHOWRUNNER_CHROMA_URL": "chroma_url",
     "SHOWRUNNER_DATABASE_URL": "database_url",
     "SHOWRUNNER_PRESET": "preset",

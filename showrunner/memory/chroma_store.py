@@ -2,11 +2,17 @@
 
 Embedded ``PersistentClient`` in ``<project>/memory`` by default, ``HttpClient`` when
 ``settings.chroma_url`` is set. Two collections per series: ``…-canon`` (approved facts) and ``…-draft``
-(drafts, never read by a canon query). Each fact is stored with its sentence as the document and
-metadata for filtering (kind, subject, predicate, episode/scene from and until, the span as two
-integers, an ``entities`` array) plus the fact itself as JSON, so the index can answer world-state
-questions without the files. The index is disposable: a missing, stale or corrupted one is rebuilt or
+(drafts, never read by a canon query); what is stored with each fact is in ``chroma_client.py``.
+The index is disposable: a missing, stale or corrupted one is rebuilt or
 re-synced from the canon files on open, never fatal.
+
+Queries do not go through Chroma's filtered search (its story-time ``where`` filter cost 45 ms of a 75 ms
+retrieval at 20k facts, and its approximate top-k was not reproducible). With ``memory_search="exact"``
+(the default) the stored embeddings are loaded once into :class:`~showrunner.memory.vectors.ExactVectors`
+and searched exactly, masked to the facts that hold; ``"ann"`` asks Chroma's HNSW without a filter and
+filters the hits, for indexes too large to hold in memory. Query vectors are cached by text, fact counts
+are kept rather than asked for, and ingest embeds each distinct sentence once while the previous batch
+is written to Chroma on a worker thread.
 """
 
 from __future__ import annotations
@@ -15,20 +21,21 @@ import hashlib
 import logging
 import shutil
 import time
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
-import chromadb
-from chromadb.config import Settings as ChromaSettings
+import numpy as np
 
 from showrunner.errors import BadInput, ServiceError
-from showrunner.io import create_file
 from showrunner.memory.base import ContextPack, Space
+from showrunner.memory.chroma_client import ann_search, connect, meta, read_all, release
 from showrunner.memory.embeddings import HashEmbedder, MiniLMEmbedder, make_embedder
-from showrunner.models import Fact, FactKind, slugify
+from showrunner.memory.vectors import ExactVectors
+from showrunner.models import Fact, slugify
 from showrunner.world.names import Names
-from showrunner.world.timeline import FOREVER, FactIndex, point, span
+from showrunner.world.timeline import FactIndex, point
 
 if TYPE_CHECKING:
     from showrunner.config import Settings
@@ -37,48 +44,28 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 512
+QUERY_CACHE = 4096  # query vectors kept, by text
 MAX_DISTANCE = 0.9  # cosine distance; farther hits share nothing with the query and are not neighbours
-_LINKED = {FactKind.relationship, FactKind.whereabouts}
-
-
-def _meta(fact: Fact) -> dict[str, Any]:
-    start, end = span(fact)
-    until = fact.valid_until
-    entities = [fact.subject] + ([fact.object] if fact.kind in _LINKED else [])
-    return {"kind": str(fact.kind), "subject": fact.subject, "predicate": fact.predicate,
-            "object": fact.object[:500], "episode_from": fact.valid_from.episode,
-            "scene_from": -1 if fact.valid_from.scene is None else fact.valid_from.scene,
-            "episode_until": FOREVER if until is None else until.episode,
-            "scene_until": -1 if until is None or until.scene is None else until.scene,
-            "start": start, "end": end, "entities": entities, "fact": fact.model_dump_json(exclude_none=True)}
-
-
-def _client(settings: Settings, path: Path) -> Any:
-    tele = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
-        if not url.hostname:
-            raise BadInput(f"chroma_url {settings.chroma_url!r} is not http://host:port; fix the setting")
-        return chromadb.HttpClient(host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https",
-                                   settings=tele)
-    if not (path / "chroma.sqlite3").is_file():
-        release(path)  # the folder was deleted under a client this process cached: start clean
-    create_file(path / "chroma.sqlite3")  # SQLite would create it 0644 whatever the umask
-    return chromadb.PersistentClient(path=str(path), settings=tele)
 
 
 class ChromaMemory:
-    """Canon and draft fact collections of one series, plus an in-process index of canon facts."""
+    """Canon and draft fact collections of one series, plus in-process indexes of their facts and vectors."""
 
     def __init__(self, client: Any, embedder: HashEmbedder | MiniLMEmbedder, *, name: str = "series",
-                 canon: Canon | None = None) -> None:
+                 canon: Canon | None = None, search: str = "exact", threads: int = 1) -> None:
+        if search not in ("exact", "ann"):
+            raise BadInput(f"unknown memory_search {search!r}; choose one of: exact, ann")
         self.client = client
         self.embedder = embedder
         self.name = slugify(name, fallback="series")[:40]
         self.canon = canon
+        self.search_mode = search
+        self.threads = threads  # BLAS threads of the exact search (the embedder has its own)
         self.path: Path | None = None
         self._index: FactIndex | None = None
-        self._index_count = -1
+        self._vectors: dict[str, ExactVectors] = {}  # per space, exact mode
+        self._counts: dict[str, int] = {}  # per space, ann mode: asked once, forgotten on a write
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cols: dict[str, Any] = {}
         self._resolver: tuple[Names, Names] | None = None
         self.max_batch = int(getattr(client, "get_max_batch_size", lambda: 5000)())
@@ -91,9 +78,13 @@ class ChromaMemory:
         canon = Canon(project.canon_dir)
         tag = hashlib.sha1(str(project.root).encode()).hexdigest()[:8]
         name = f"sr-{tag}" if settings.chroma_url else "series"
-        emb = make_embedder(settings.embedder)
+        emb = make_embedder(settings.embedder, threads=settings.embed_threads)
+        def make() -> ChromaMemory:
+            return cls(connect(settings, project.memory_dir), emb, name=name, canon=canon,
+                       search=settings.memory_search, threads=settings.embed_threads)
+
         try:
-            mem = cls(_client(settings, project.memory_dir), emb, name=name, canon=canon)
+            mem = make()
             mem.path = None if settings.chroma_url else project.memory_dir
             mem.sync(canon)
         except (BadInput, ServiceError):
@@ -104,7 +95,7 @@ class ChromaMemory:
             log.warning("memory index at %s is unreadable (%s); rebuilding from canon", project.memory_dir, exc)
             release(project.memory_dir)
             shutil.rmtree(project.memory_dir, ignore_errors=True)
-            mem = cls(_client(settings, project.memory_dir), emb, name=name, canon=canon)
+            mem = make()
             mem.path = project.memory_dir
             mem.rebuild(canon)
         return mem
@@ -126,20 +117,59 @@ class ChromaMemory:
                 metadata={"hnsw:space": "cosine", "showrunner": space})
         return self._cols[space]
 
+    def _empty(self) -> ExactVectors:
+        return ExactVectors(self.embedder.dim, threads=self.threads)
+
+    def _stored(self, space: Space, *, vectors: bool) -> list[tuple[str, str, Any]]:
+        return read_all(self.col(space), page=self.max_batch, vectors=vectors)
+
+    def _vecs(self, space: Space) -> ExactVectors:
+        """The exact search index of ``space``, loaded from the collection on first use."""
+        if space not in self._vectors:
+            rows = [r for r in self._stored(space, vectors=True) if r[1]]
+            vecs = self._empty()
+            if rows:
+                vecs.upsert([Fact.model_validate_json(j) for _, j, _ in rows], np.asarray([e for *_, e in rows]))
+            self._vectors[space] = vecs
+        return self._vectors[space]
+
     # ---- writing
     def add_facts(self, facts: list[Fact], *, space: Space = "canon") -> None:
-        """Upsert facts by id, embedding their sentences in large batches."""
+        """Upsert facts by id.
+
+        Each distinct new sentence is embedded once; a batch is written to Chroma on a worker thread while
+        the next one embeds.
+        """
         facts = [f.model_copy(update={"id": f.id or _fid(f)}) for f in facts]
-        col = self.col(space)
+        if not facts:
+            return
+        col, vecs = self.col(space), self._vecs(space) if self.search_mode == "exact" else None
+        known: dict[str, np.ndarray] = {}
+        rows: list[np.ndarray] = []
         step = min(EMBED_BATCH * 8, self.max_batch)
-        for i in range(0, len(facts), step):
-            chunk = facts[i:i + step]
-            docs = [f.sentence() for f in chunk]
-            col.upsert(ids=[f.id for f in chunk], documents=docs, metadatas=[_meta(f) for f in chunk],
-                       embeddings=self.embedder.embed(docs))
+        pending: Future[None] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-upsert") as pool:
+            for i in range(0, len(facts), step):
+                chunk = facts[i:i + step]
+                docs = [f.sentence() for f in chunk]
+                for t in docs:
+                    if t not in known and vecs is not None and (v := vecs.vector(t)) is not None:
+                        known[t] = v
+                new = list(dict.fromkeys(t for t in docs if t not in known))
+                known.update(zip(new, self.embedder.embed(new), strict=True))
+                embs = np.stack([known[t] for t in docs])
+                rows.append(embs)
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(col.upsert, ids=[f.id for f in chunk], documents=docs,
+                                      metadatas=[meta(f) for f in chunk], embeddings=embs)
+            if pending is not None:
+                pending.result()
+        if vecs is not None:
+            vecs.upsert(facts, np.concatenate(rows))
+        self._counts.pop(space, None)
         if space == "canon" and self._index is not None:
             self._index.add(facts)
-            self._index_count = col.count()
 
     def clear(self, *, space: Space = "draft") -> None:
         """Drop everything in ``space``."""
@@ -148,8 +178,10 @@ class ChromaMemory:
         except Exception:  # noqa: BLE001 - absent already
             pass
         self._cols.pop(space, None)
+        self._vectors[space] = self._empty()
+        self._counts[space] = 0
         if space == "canon":
-            self._index, self._index_count = FactIndex(), 0
+            self._index = FactIndex()
 
     def rebuild(self, canon: Canon | None = None) -> int:
         """Recreate the canon collection from the canon files; returns the number of facts indexed."""
@@ -160,32 +192,44 @@ class ChromaMemory:
         self._resolver = None
         self.clear(space="canon")
         self.add_facts(facts, space="canon")
-        self._index, self._index_count = FactIndex(facts), len(facts)
+        self._index = FactIndex(facts)
         return len(facts)
 
     def sync(self, canon: Canon) -> int:
         """Bring the canon collection in line with the files (new, changed, removed facts); returns changes."""
         facts = {f.id or _fid(f): f for f in canon.facts()}
         self._resolver = None
-        have = self.col("canon").get(include=["metadatas"])
-        stored = {i: (m or {}).get("fact") for i, m in zip(have["ids"], have["metadatas"] or [], strict=False)}
-        changed = [f for i, f in facts.items() if stored.get(i) != f.model_dump_json(exclude_none=True)]
-        gone = [i for i in stored if i not in facts]
+        exact = self.search_mode == "exact"
+        stored = self._stored("canon", vectors=exact)
+        have = {i: j for i, j, _ in stored}
+        changed = [f for i, f in facts.items() if have.get(i) != f.model_dump_json(exclude_none=True)]
+        gone = [i for i, _, _ in stored if i not in facts]
         if gone:
             self.col("canon").delete(ids=gone)
+        if exact:  # the stored vectors serve every fact whose sentence is unchanged
+            keep = [(i, j, e) for i, j, e in stored if i in facts and j]
+            vecs = self._empty()
+            if keep:
+                vecs.upsert([Fact.model_validate_json(j) for _, j, _ in keep], np.asarray([e for *_, e in keep]))
+            self._vectors["canon"] = vecs
         if changed:
             self.add_facts(changed, space="canon")
-        self._index, self._index_count = FactIndex(facts.values()), len(facts)
+        if exact:
+            self._vectors["canon"].remove(gone)  # also drops vectors of sentences no fact has any more
+        self._counts["canon"] = len(facts)
+        self._index = FactIndex(facts.values())
         return len(changed) + len(gone)
 
     # ---- reading
     def index(self) -> FactIndex:
-        """The canon facts in memory (reloaded when the collection changed under us)."""
-        count = self.col("canon").count()
-        if self._index is None or count != self._index_count:
-            got = self.col("canon").get(include=["metadatas"])
-            self._index = FactIndex(Fact.model_validate_json(m["fact"]) for m in got["metadatas"] or [])
-            self._index_count = count
+        """The canon facts in memory, kept in step with every write made through this store.
+
+        Writes by another process (one run per project holds the lock) are picked up by the next open's sync.
+        """
+        if self._index is None:
+            facts = (self._vecs("canon").facts() if self.search_mode == "exact"
+                     else [Fact.model_validate_json(j) for _, j, _ in self._stored("canon", vectors=False) if j])
+            self._index = FactIndex(facts)
         return self._index
 
     def resolver(self) -> tuple[Names, Names] | None:
@@ -200,20 +244,36 @@ class ChromaMemory:
         """Every canon fact that holds at (episode, scene)."""
         return self.index().world_state(episode, scene)
 
+    def query_vector(self, text: str) -> np.ndarray:
+        """The embedding of ``text``, cached by text (least recently used dropped past ``QUERY_CACHE``)."""
+        vec = self._queries.get(text)
+        if vec is None:
+            vec = self._queries[text] = self.embedder.embed([text])[0]
+            if len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        else:
+            self._queries.move_to_end(text)
+        return vec
+
     def search(self, query: str, *, episode: int, scene: int | None = None, k: int = 8,
                space: Space = "canon") -> list[Fact]:
-        """Semantic neighbours of ``query`` among facts holding at (episode, scene)."""
-        col = self.col(space)
-        if not query.strip() or col.count() == 0:
+        """Semantic neighbours of ``query`` among facts holding at (episode, scene), nearest first.
+
+        Equal distances (to ``SCORE_STEP``) come in id order, so every run, rebuild and resume answers alike.
+        """
+        if not query.strip():
             return []
         at = point(episode, scene)
-        res = col.query(query_embeddings=self.embedder.embed([query]), n_results=min(k, col.count()),
-                        where={"$and": [{"start": {"$lte": at}}, {"end": {"$gt": at}}]},
-                        include=["metadatas", "distances"])
-        hits = zip((res["distances"] or [[]])[0], res["ids"][0], (res["metadatas"] or [[]])[0], strict=False)
-        # ties broken by id, so a rebuilt index answers exactly as the old one did
-        ranked = sorted(hits, key=lambda h: (round(h[0], 5), h[1]))
-        return [Fact.model_validate_json(m["fact"]) for d, _, m in ranked if d < MAX_DISTANCE]
+        if self.search_mode == "exact":
+            vecs = self._vecs(space)
+            return vecs.search(self.query_vector(query), at, k, MAX_DISTANCE) if len(vecs) else []
+        return self._search_ann(query, at, k, space)
+
+    def _search_ann(self, query: str, at: int, k: int, space: Space) -> list[Fact]:
+        if space not in self._counts:
+            self._counts[space] = self.col(space).count()
+        return ann_search(self.col(space), self.query_vector(query), at=at, k=k, size=self._counts[space],
+                          max_distance=MAX_DISTANCE)
 
     def retrieve(self, *, episode: int, scene: int | None = None, characters: list[str] | None = None,
                  locations: list[str] | None = None, query: str = "", budget_tokens: int = 600,
@@ -224,19 +284,6 @@ class ChromaMemory:
         return build_pack(self, episode=episode, scene=scene, characters=characters or [],
                           locations=locations or [], query=query, budget_tokens=budget_tokens,
                           include_drafts=include_drafts)
-
-
-def release(path: Path) -> None:
-    """Drop chromadb's in-process cached client for ``path`` (as if this process had never opened it)."""
-    from chromadb.api.client import SharedSystemClient
-
-    system = SharedSystemClient._identifier_to_system.pop(str(path), None)
-    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
-    if system is not None:
-        try:
-            system.stop()
-        except Exception:  # noqa: BLE001 - a broken system is what we are discarding
-            pass
 
 
 def _fid(fact: Fact) -> str:
