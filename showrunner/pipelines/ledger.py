@@ -56,9 +56,11 @@ class Totals:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     llm_seconds: float = 0.0
-    renders: int = 0
+    renders: int = 0  # keyframes, clips and reference sheets
     render_seconds: float = 0.0
     gpu_seconds: float = 0.0
+    lines: int = 0  # spoken lines synthesised (``stage: tts``), counted apart from frames
+    audio_seconds: float = 0.0
 
     @property
     def tokens(self) -> int:
@@ -66,6 +68,11 @@ class Totals:
 
     def add(self, rec: Mapping[str, Any]) -> None:
         self.cost_usd += float(rec.get("cost_usd") or 0.0)
+        if rec.get("kind") == "render" and rec.get("stage") == "tts":
+            self.lines += 1
+            self.audio_seconds += float(rec.get("audio_seconds") or 0.0)
+            self.render_seconds += float(rec.get("seconds") or 0.0)
+            return
         if rec.get("kind") == "render":
             self.renders += 1
             self.render_seconds += float(rec.get("seconds") or 0.0)

@@ -177,7 +177,9 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
                                                   gpu_seconds=round(sec, 4) if _on_gpu(image) else 0.0)
                                   for cid, sec in sheets])
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech") as pool:
-        voices = _speech(project, settings, episode_no, bible, world, jobs, prov, force, progress, pool)
+        # a one-shot retake (--shot) re-renders that frame only; its lines stay cached
+        voices = _speech(project, settings, episode_no, bible, world, jobs, prov, force and shot_id is None, progress,
+                         pool)
         records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress)
         clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress) \
             if video else {}

@@ -46,7 +46,7 @@ def test_ledger_status_report_and_estimate_agree(tmp_path: Path, monkeypatch: py
         series.continue_series(root, {"action": "approve"}, llm=llm)
     ledger = Ledger(root / "logs" / "ledger.jsonl")
     shots = Canon(root / "canon").storyboard(1) or []
-    live = ledger.entries(kind="render", episode=1)
+    live = [r for r in ledger.entries(kind="render", episode=1) if r.get("stage") != "tts"]  # frames, not lines
     assert len(live) == len(shots) > 0 and all(r["stage"] == "keyframe" and not r.get("draft") for r in live)
 
     retake = cli(root, "render", "--episode", "1", "--shot", shots[0].id, "--force", "--json")
@@ -55,7 +55,10 @@ def test_ledger_status_report_and_estimate_agree(tmp_path: Path, monkeypatch: py
     cli(root, "nightly", "--episodes", "1")
 
     total = ledger.total()
-    assert total.renders == len(shots) + 1 + len(ledger.entries(kind="render", draft=True)) and total.calls > 0
+    drafted_frames = [r for r in ledger.entries(kind="render", draft=True) if r.get("stage") != "tts"]
+    lines = [r for r in ledger.entries(kind="render") if r.get("stage") == "tts"]
+    assert total.renders == len(shots) + 1 + len(drafted_frames) and total.calls > 0
+    assert total.lines == len(lines) > 0  # spoken lines are booked, apart from frames
     status = cli(root, "status", "--json")
     assert status["totals"] == total.as_dict()
     per_episode = {int(k): v for k, v in status["per_episode"].items()}
@@ -72,5 +75,5 @@ def test_ledger_status_report_and_estimate_agree(tmp_path: Path, monkeypatch: py
     done = complete_episodes(Project.open(root))
     assert est["history_episodes"] == len(done) and 1 in done
     history = [r for r in ledger.entries() if r.get("episode") in done]
-    renders = sum(r["kind"] == "render" for r in history)
+    renders = sum(r["kind"] == "render" and r.get("stage") != "tts" for r in history)  # lines count apart
     assert est["per_episode"]["renders"] == pytest.approx(renders / len(done), abs=1e-5)

@@ -17,6 +17,7 @@ from render_sample import make_project
 from showrunner.config import load_settings
 from showrunner.errors import ServiceError
 from showrunner.models import Voice
+from showrunner.pipelines.ledger import meter_for, project_ledger
 from showrunner.pipelines.render import render_episode
 from showrunner.tools.tts import SpeechJob, get_tts
 
@@ -88,8 +89,10 @@ def test_speech_is_retried_like_the_llm_and_priced(server: str) -> None:
 
 def test_a_render_through_the_openai_backend_casts_its_voices_and_meters_cost(server: str, tmp_path: Path) -> None:
     project = make_project(tmp_path / "series")
-    report = render_episode(project, load_settings(project.root, tts="openai", tts_base_url=server), 1)
+    settings = load_settings(project.root, tts="openai", tts_base_url=server)
+    report = render_episode(project, settings, 1)
     assert (report.lines_synthesized, report.lines_reused) == (3, 0) and report.cut_rendered
+    meter_for(project_ledger(project.root, settings.prices)).renders(report.items(), {"episode": 1})  # as the CLI
     assert {s["voice"] for s in FakeSpeech.seen} == {"ash", "echo"}  # Ada and Vell: two of the server's voices
     tts = [r for r in map(json.loads, project.ledger.read_text().splitlines()) if r.get("stage") == "tts"]
     assert [r["backend"] for r in tts] == ["openai"] * 3 and all(r["cost_usd"] > 0 for r in tts)
