@@ -51,6 +51,18 @@ def is_transient(exc: BaseException) -> bool:
     return status is not None and (status in (408, 409, 429) or status >= 500)
 
 
+def polite_wait(backoff_s: float, backoff_max_s: float) -> Any:
+    """A tenacity wait that honours a server's Retry-After, else backs off exponentially with jitter."""
+    backoff = wait_random_exponential(multiplier=backoff_s, max=backoff_max_s)
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = retry_after_s(exc)
+        return asked if asked is not None else backoff(state)
+
+    return wait
+
+
 def retry_after_s(exc: BaseException | None) -> float | None:
     """Seconds the server asked us to wait (``Retry-After`` as seconds or an HTTP date), if any."""
     response = getattr(exc, "response", None)
@@ -167,11 +179,7 @@ class OpenAIProvider:
         return {"max_tokens": self.max_tokens} if self.max_tokens else {}
 
     def _with_retries(self, call: Any, usage: Usage) -> dict[str, Any]:
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            asked = retry_after_s(exc)
-            backoff = wait_random_exponential(multiplier=self.backoff_s, max=self.backoff_max_s)(state)
-            return asked if asked is not None else backoff
+        wait = polite_wait(self.backoff_s, self.backoff_max_s)
 
         def count(state: RetryCallState) -> None:
             usage.retries += 1

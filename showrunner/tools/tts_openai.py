@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import openai
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from showrunner.errors import ServiceError
-from showrunner.llm.openai_provider import describe, is_transient, retry_after_s
+from showrunner.llm.openai_provider import describe, is_transient, polite_wait
 from showrunner.models import Voice
 from showrunner.tools.tts import Speech, SpeechJob
 
@@ -63,11 +63,7 @@ class OpenAISpeechBackend:
         ident = self.identity(job.voice)
         retries = 0
 
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            asked = retry_after_s(exc)
-            backoff = wait_random_exponential(multiplier=self.backoff_s, max=self.backoff_max_s)(state)
-            return asked if asked is not None else backoff
+        wait = polite_wait(self.backoff_s, self.backoff_max_s)
 
         def count(state: RetryCallState) -> None:
             nonlocal retries
