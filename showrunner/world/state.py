@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from showrunner.models import CanonCharacter, Character, CurrentLook, Fact, FactKind, FixedLook, Location
+from showrunner.models import FIXED_TRAITS, CanonCharacter, Character, CurrentLook, Fact, FactKind, Location
 from showrunner.world.facts import character_facts
 from showrunner.world.names import Names, norm
 from showrunner.world.timeline import FactIndex, fact_id, point
@@ -126,18 +126,17 @@ class World:
         if base is None:
             return None
         fixed = base.look.model_copy(deep=True)
-        for trait in ("hair", "eyes", "face", "build", "age"):
+        for trait in FIXED_TRAITS:  # a later fact (dyed hair) wins over the sheet
             f = self.latest(cid, FactKind.fixed_appearance, trait, episode, scene)
-            if f is not None and f.source != "character sheet":
+            if f is not None:
                 setattr(fixed, trait, f.object)
-        state = CurrentLook(outfit=base.state.outfit)
         outfit = self.latest(cid, FactKind.current_appearance, "outfit", episode, scene)
-        state.outfit = outfit.object if outfit else base.state.outfit
+        state = CurrentLook(outfit=outfit.object if outfit else base.state.outfit)
         injuries = [f for f in self.about(cid, FactKind.current_appearance, episode, scene)
                     if f.predicate.startswith("injur") and norm(f.object) not in ("none", "healed")]
         state.injuries = [x.strip() for f in injuries for x in f.object.split(";") if x.strip()][:3]
         state.props = self.props(cid, episode, scene)[:3]
-        return base.model_copy(update={"look": FixedLook.model_validate(fixed.model_dump()), "state": state})
+        return base.model_copy(update={"look": fixed, "state": state})
 
     def props(self, cid: str, episode: int, scene: int | None) -> list[str]:
         """What ``cid`` holds at (episode, scene): held items not since lost, destroyed or handed on."""
