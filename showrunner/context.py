@@ -30,6 +30,7 @@ from showrunner.memory.base import MemoryStore
 from showrunner.memory.canon import Canon
 from showrunner.models import Bible, Episode, Fact, Shot
 from showrunner.world import World
+from showrunner.world.format import AVERAGE_SHOT_S, SMALL, EpisodeFormat, FormatPlan, Limits, plan_episode
 
 Mode = Literal["interactive", "draft"]
 Progress = Callable[[str, dict[str, Any]], None]
@@ -91,9 +92,9 @@ class Context:
     renderer: Renderer = noop_render
     meter: Meter = field(default_factory=NoMeter)
     progress: Progress = quiet
-    budget_tokens: int = 500
-    max_scenes: int = 4
-    max_shots_per_scene: int = 3
+    episode_format: EpisodeFormat | None = None
+    limits: Limits = SMALL
+    memory_budget: int | None = None
     _world: tuple[Any, World] | None = field(default=None, init=False, repr=False)
 
     # ---- LLM
@@ -114,6 +115,17 @@ class Context:
             tags["draft"] = True
         self.meter.renders(list(result.get("items") or []), tags)
         return result
+
+    # ---- the episode format
+    def plan(self, bible: Bible | None = None) -> FormatPlan:
+        """What an episode is asked for: the series' format under the provider's limits and the style guide."""
+        avg = bible.average_shot_s if bible is not None else AVERAGE_SHOT_S
+        return plan_episode(self.episode_format, self.limits, average_shot_s=avg, memory_tokens=self.memory_budget)
+
+    @property
+    def budget_tokens(self) -> int:
+        """Tokens of canon a prompt may carry (follows the context window; ``settings.memory_budget`` wins)."""
+        return self.plan().memory_tokens
 
     # ---- the world
     def world(self, bible: Bible) -> World:

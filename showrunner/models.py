@@ -237,6 +237,8 @@ class Bible(_Model):
     genre: str = Field("", description="Genre, e.g. 'sci-fi anime'.")
     tone: str = Field("", description="Tone, e.g. 'hopeful, melancholic'.")
     style_guide: str = Field("", description="Visual style guide: medium, palette, line, lighting.")
+    average_shot_s: float = Field(4.0, ge=1.0, le=30.0, description="Style guide pacing: the average shot "
+                                                                    "length in seconds.")
     world_rules: list[str] = Field(default_factory=list, description="Rules of the world that never break.")
     season_arc: str = Field("", description="How the season builds and ends.")
     characters: list[Character] = Field(default_factory=list, description="Main cast.")
@@ -494,6 +496,7 @@ class CanonSeries(BaseModel):
     genre: str = ""
     tone: str = ""
     style_guide: str = ""
+    average_shot_s: float = Field(4.0, ge=1.0, le=30.0, description="Average shot length in seconds (pacing).")
     world_rules: list[str] = Field(default_factory=list, description="Rules of the world that never break.")
     season_arc: str = ""
     episodes: list[EpisodeLogline] = Field(default_factory=list, description="Planned episode loglines.")

@@ -8,7 +8,7 @@ here is checkpointed, so it holds ids and small artifacts, never bytes.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from showrunner.adapt.models import Adaptation
 from showrunner.models import (
@@ -102,6 +102,7 @@ class SceneTask(TypedDict):
     scene: Scene
     bible: Bible
     notes: list[str]
+    scenes: NotRequired[int]  # how many scenes the script has: each gets its share of the episode's length
 
 
 def usage_record(gen_usage: Any, *, episode: int, node: str, scene: int | None = None) -> dict[str, Any]:

@@ -241,25 +241,34 @@ def _outline(text: str) -> dict[str, Any]:
                                     "Climax at the water", f"Hook toward episode {n + 1}"]}
 
 
+_LINES = ("Then we go together.", "Not without the others.", "I'll take the first watch.",
+          "The gates will not hold another night.", "Show me where the water came in.",
+          "We owe the harbor that much, and more.")
+
+
 def _script(text: str) -> dict[str, Any]:
+    """Scenes as asked: 'Write N scenes ... about M lines' gets N scenes of M lines, else 2 or 3 of 2."""
     n = _num(r"(?:\nEpisode|Current script of episode) (\d+)", text, 1)
     cast = _list(r"from: ([^)\n]*)\)", text, _CAST[:3])
     cast = cast if "characters from:" not in text else _list(r"characters from: ([^\n.]*)", text, _CAST[:3])
     places = _list(r"one of: ([^)\n]*)\)", text, _PLACES)
     places = places if "Locations from:" not in text else _list(r"Locations from: ([^;\n]*)", text, _PLACES)
     notes = _after(text, "Reviewer notes") or _after(text, "Notes to address")
+    exact = re.search(r"(?:Write |Rewrite the scenes \()(\d+) scenes", text)
+    count = int(exact.group(1)) if exact else 2 + n % 2
+    lines = _num(r"(?:about|up to) (\d+) lines of dialogue", text, 2) if exact else 2
     scenes = []
-    for k in range(2 + n % 2):
+    for k in range(count):
         a, b = cast[(n + k) % len(cast)], cast[(n + k + 1) % len(cast)]
-        summary = f"{a} and {b} meet at {places[(n + k) % len(places)]} in episode {n}, scene {k + 1}."
+        place = places[(n + k) % len(places)]
+        summary = f"{a} and {b} meet at {place} in episode {n}, scene {k + 1}."
         if k == 0 and notes:
             summary += f" Addresses notes: {notes.replace(chr(10), ' ')}"
-        scenes.append({"location": places[(n + k) % len(places)], "characters": [a, b],
-                       "time_of_day": ("day", "night", "dawn")[(n + k) % 3], "summary": summary,
-                       "dialogue": [{"speaker": a, "text": f"We hold the line at {places[(n + k) % len(places)]}, "
-                                                            f"trial {n}."},
-                                    {"speaker": b, "text": ("Then we go together.", "Not without the others.",
-                                                            "I'll take the first watch.")[k % 3]}]})
+        said = [{"speaker": a, "text": f"We hold the line at {place}, trial {n}."},
+                {"speaker": b, "text": _LINES[k % 3]}]
+        said += [{"speaker": (a, b)[i % 2], "text": _LINES[(k + i) % len(_LINES)]} for i in range(2, lines)]
+        scenes.append({"location": place, "characters": [a, b], "time_of_day": ("day", "night", "dawn")[(n + k) % 3],
+                       "summary": summary, "dialogue": said[:lines]})
     return {"scenes": scenes}
 
 
@@ -272,15 +281,28 @@ def _critique(text: str) -> dict[str, Any]:
             "verdict": "revise" if first else "approve"}
 
 
+_FRAMES = (("wide", "static", "Establishing shot of scene {s}."),
+           ("close_up", "dolly_in", "Reaction close-up in scene {s}."),
+           ("medium", "pan_left", "The two face each other across the room in scene {s}."),
+           ("over_shoulder", "static", "Over the shoulder as the argument turns in scene {s}."),
+           ("extreme_close_up", "static", "A hand closes on the railing in scene {s}."),
+           ("medium", "tracking", "They walk and talk along the quay in scene {s}."))
+
+
 def _shots(text: str) -> dict[str, Any]:
+    """Shots as asked: 'Plan N shots of about D s each' gets N shots of D s, else the two canned ones."""
     on_screen = _list(r"On screen: ([^\n]*)\.", text, ())
     notes = _after(text, "Reviewer notes")
     scene = _num(r"scene (\d+)", text, 1)
-    shots = [{"framing": "wide", "camera_move": "static", "characters": on_screen,
-              "action": f"Establishing shot of scene {scene}." + (f" Addresses notes: {notes}" if notes else ""),
-              "duration": 3.0},
-             {"framing": "close_up", "camera_move": "dolly_in", "characters": on_screen[:1],
-              "action": f"Reaction close-up in scene {scene}.", "duration": 2.5}]
+    asked = re.search(r"Plan (\d+) shots of about ([\d.]+) s", text)
+    count, each = (int(asked.group(1)), float(asked.group(2))) if asked else (2, 0.0)
+    shots = []
+    for k in range(count):
+        framing, move, action = _FRAMES[k % len(_FRAMES)] if asked else _FRAMES[k]
+        who = on_screen if framing in ("wide", "medium") else on_screen[(k // 2) % max(1, len(on_screen)):][:1]
+        shots.append({"framing": framing, "camera_move": move, "characters": who,
+                      "action": action.format(s=scene) + (f" Addresses notes: {notes}" if notes and k == 0 else ""),
+                      "duration": each or (3.0, 2.5)[k]})
     return {"shots": shots}
 
 

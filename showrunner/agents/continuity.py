@@ -109,7 +109,7 @@ def extract_facts(state: SeriesState, runtime: Runtime[Context]) -> dict[str, An
     ctx, bible, n, script = runtime.context, state["bible"], state["episode"], state["script"]
     assert bible is not None and script is not None
     world = ctx.world(bible)
-    prompt = render("writer/facts", episode=n, script=script_text(script),
+    prompt = render("writer/facts", episode=n, script=script_text(script, limit=ctx.plan(bible).script_chars),
                     characters=[c.name for c in bible.characters])
     gen = ctx.generate(prompt, FactChanges, episode=n, node="extract_facts")
     changes, rejected = admit(changes_to_facts(gen.value, script, world), world)

@@ -42,7 +42,8 @@ def critique_script(state: SeriesState, runtime: Runtime[Context]) -> dict[str, 
     assert bible is not None and script is not None
     pack = recall(ctx, episode=n, characters=cast_of(script), locations=places_of(script), query=script.logline)
     prompt = render("critic/critique", header=header(bible), context=context_text(pack), episode=n,
-                    revision=state.get("revisions", 0), script=script_text(script), findings=findings_text(state))
+                    revision=state.get("revisions", 0), script=script_text(script, limit=ctx.plan(bible).script_chars),
+                    findings=findings_text(state))
     gen = ctx.generate(prompt, Critique, episode=n, node="critique_script")
     crit = gen.value.model_copy(update={"notes": [clip(x, 400) for x in gen.value.notes if clip(x)][:6]})
     crit = adjust(crit, check_script(script, bible, embedder=embedder_for(ctx), premise=state.get("premise", "")))

@@ -9,18 +9,22 @@ prompt, the seed and the reference ids.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from showrunner.agents.drafts import ShotDraft, ShotList, clip
+from showrunner.agents.drafts import ShotDraft, clip, shot_list
 from showrunner.context import Context
 from showrunner.memory.canon import Storyboard
-from showrunner.models import DialogueLine, Scene, Shot
+from showrunner.models import Scene, Shot
 from showrunner.prompts import render
 from showrunner.state import SceneTask, SeriesState, usage_record
+from showrunner.world.coverage import complete_scene
 from showrunner.world.shots import clean_action, shot_spec
+
+log = logging.getLogger(__name__)
 
 
 def plan_storyboard(state: SeriesState) -> dict[str, Any]:
@@ -33,50 +37,44 @@ def fan_out_scenes(state: SeriesState) -> list[Send]:
     script, bible = state["script"], state["bible"]
     assert script is not None and bible is not None
     notes = state.get("storyboard_notes") or []
-    return [Send("plan_scene_shots", SceneTask(episode=state["episode"], scene=s, bible=bible, notes=notes))
+    return [Send("plan_scene_shots", SceneTask(episode=state["episode"], scene=s, bible=bible, notes=notes,
+                                               scenes=len(script.scenes)))
             for s in script.scenes]
 
 
 def plan_scene_shots(task: SceneTask, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Shots for one scene: the model plans them, :func:`complete_scene` makes them fill the scene's time."""
     ctx, bible, scene, n = runtime.context, task["bible"], task["scene"], task["episode"]
     world = ctx.world(bible)
+    plan = ctx.plan(bible)
+    seconds = plan.scene_seconds(task.get("scenes") or 1)
+    want = plan.shots_for(seconds) if seconds is not None else None
     loc = bible.location(scene.location) or bible.locations[0]
     names = [world.people.name(c) for c in (world.people.resolve(x) for x in scene.characters) if c]
     prompt = render("director/shots", episode=n, scene=scene, location=loc.name, characters=names,
-                    summary=scene.summary or "(no summary)", max_shots=ctx.max_shots_per_scene, notes=task["notes"])
-    gen = ctx.generate(prompt, ShotList, episode=n, node="plan_scene_shots", scene=scene.number)
-    drafts = gen.value.shots[:ctx.max_shots_per_scene] or [ShotDraft(action=clip(scene.summary, 200))]
-    shots = [_shot(d, scene, k + 1) for k, d in enumerate(drafts)]
+                    summary=scene.summary or "(no summary)", max_shots=plan.max_shots_per_scene, shots=want,
+                    shot_s=round(plan.average_shot_s, 1), seconds=round(seconds or 0), notes=task["notes"])
+    gen = ctx.generate(prompt, shot_list(plan.max_shots_per_scene), episode=n, node="plan_scene_shots",
+                       scene=scene.number)
+    drafts = gen.value.shots[:plan.max_shots_per_scene] or [ShotDraft(action=clip(scene.summary, 200))]
+    shots = [_shot(d, scene, k + 1, plan.max_shot_s) for k, d in enumerate(drafts)]
     for s in shots:  # a tiny model echoes field names ('frame', 'camera_move'): show the scene instead
         if len(clean_action(s.action).split()) < 3:
             s.action = clip(scene.summary, 300) or s.action
-    give_lines(shots, scene.dialogue)
+    shots, notes = complete_scene(shots, scene, names, seconds=seconds, plan=plan)
+    if notes:
+        log.info("episode %s scene %s: the model planned %s shot(s); %s", n, scene.number, len(drafts),
+                 "; ".join(notes))
+        ctx.progress("plan_completed", {"episode": n, "scene": scene.number, "planned": len(drafts),
+                                        "shots": len(shots), "notes": notes})
     shots = [shot_spec(world, s, episode=n, scene=scene, style=bible.style_guide, title=bible.title) for s in shots]
     return {"scene_shots": {str(scene.number): shots},
             "usage": [usage_record(gen.usage, episode=n, node="plan_scene_shots", scene=scene.number)]}
 
 
-def give_lines(shots: list[Shot], lines: list[DialogueLine]) -> None:
-    """Spread the scene's dialogue over its shots in order, none lost or reordered.
-
-    Each shot is made long enough for its lines to be read or spoken (about 2.5 words a second plus a beat).
-    """
-    if not shots:
-        return
-    per, extra = divmod(len(lines), len(shots))
-    start = 0
-    for i, shot in enumerate(shots):
-        take = per + (1 if i < extra else 0)
-        shot.dialogue = list(lines[start:start + take])
-        start += take
-        words = sum(len(d.text.split()) for d in shot.dialogue)
-        if words:
-            shot.duration = min(max(shot.duration, round(words / 2.5 + 1.0, 1)), 60.0)
-
-
-def _shot(d: ShotDraft, scene: Scene, k: int) -> Shot:
+def _shot(d: ShotDraft, scene: Scene, k: int, max_s: float) -> Shot:
     return Shot(scene=scene.number, number=k, framing=d.framing, camera_move=d.camera_move,
-                duration=min(max(float(d.duration), 1.0), 12.0), characters=[clip(c, 80) for c in d.characters],
+                duration=min(max(float(d.duration), 1.0), max_s), characters=[clip(c, 80) for c in d.characters],
                 action=clip(d.action, 300))
 
 

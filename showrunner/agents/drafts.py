@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Literal
+from functools import cache
+from typing import Any, Literal, cast
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from showrunner.models import (
     Bible,
@@ -81,6 +82,9 @@ class BibleDraft(BaseModel):
     episode_loglines: list[str] = _items(12, "One sentence per episode.", least=2)
 
 
+SCENES, LINES, SHOTS = 4, 3, 3  # the base schemas' caps: what the embedded 135M model is asked for
+
+
 class LineDraft(BaseModel):
     speaker: str = _text(40, "Character name.", None)
     text: str = _text(120, "What they say.", None)
@@ -91,13 +95,13 @@ class SceneDraft(BaseModel):
     characters: list[str] = _items(3, "Names of characters present.", least=1)
     time_of_day: str = _text(10, "day, night, dawn...")
     summary: str = _text(200, "What happens, two sentences.", None)
-    dialogue: list[LineDraft] = _items(3, least=1)
+    dialogue: list[LineDraft] = _items(LINES, least=1)
     flashback: bool = Field(False, description="True only for a scene set in the past.")
     dream: bool = Field(False, description="True only for a dream or vision.")
 
 
 class ScriptDraft(BaseModel):
-    scenes: list[SceneDraft] = _items(3, "Scenes in order.", least=2)
+    scenes: list[SceneDraft] = _items(SCENES, "Scenes in order.", least=2)
 
 
 class ShotDraft(BaseModel):
@@ -109,7 +113,30 @@ class ShotDraft(BaseModel):
 
 
 class ShotList(BaseModel):
-    shots: list[ShotDraft] = _items(3, least=1)
+    shots: list[ShotDraft] = _items(SHOTS, least=1)
+
+
+@cache
+def script_draft(scenes: int, lines: int) -> type[ScriptDraft]:
+    """The script schema the model sees for a format: up to ``scenes`` scenes of up to ``lines`` lines each.
+
+    Same name and fields as :class:`ScriptDraft` (a subclass), only the caps differ; the base sizes give the
+    base class itself.
+    """
+    if (scenes, lines) == (SCENES, LINES):
+        return ScriptDraft
+    scene = create_model("SceneDraft", __base__=SceneDraft, dialogue=(list[LineDraft], _items(lines, least=1)))
+    return cast("type[ScriptDraft]", create_model(
+        "ScriptDraft", __base__=ScriptDraft, scenes=(list[scene], _items(scenes, "Scenes in order.", least=2))))
+
+
+@cache
+def shot_list(shots: int) -> type[ShotList]:
+    """The director's schema for up to ``shots`` shots per scene (the base size gives :class:`ShotList`)."""
+    if shots == SHOTS:
+        return ShotList
+    return cast("type[ShotList]", create_model("ShotList", __base__=ShotList,
+                                               shots=(list[ShotDraft], _items(shots, least=1))))
 
 
 class ChangeDraft(BaseModel):
@@ -215,7 +242,7 @@ def _qualified(cid: str, ref: str) -> str:
     return f"{cid} ({how})" if how and NOT_PRESENT.search(how) else cid
 
 
-def scenes_from_draft(d: ScriptDraft, bible: Bible, *, max_scenes: int) -> list[Scene]:
+def scenes_from_draft(d: ScriptDraft, bible: Bible, *, max_scenes: int, max_lines: int = 6) -> list[Scene]:
     """Renumbered scenes at known places with known characters; one fallback scene if none survive."""
     scenes: list[Scene] = []
     for sd in d.scenes[:max_scenes]:
@@ -223,7 +250,7 @@ def scenes_from_draft(d: ScriptDraft, bible: Bible, *, max_scenes: int) -> list[
         cast = [_qualified(cid, ref) for ref in sd.characters if (cid := match_character(bible, ref))]
         cast = list(dict.fromkeys(cast))
         lines = []
-        for ln in sd.dialogue[:6]:
+        for ln in sd.dialogue[:max_lines]:
             who = match_character(bible, ln.speaker)
             if who and prose(ln.text):
                 how = split_qualifier(clip(ln.speaker, 120))[1]  # 'Mira (V.O.)': heard, maybe not seen

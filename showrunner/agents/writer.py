@@ -15,7 +15,7 @@ from showrunner.agents.adapt import episode_source
 from showrunner.agents.common import cast_of, context_text, header, places_of, recall, script_text
 from showrunner.agents.critic import embedder_for
 from showrunner.agents.critic_checks import check_bible
-from showrunner.agents.drafts import BibleDraft, ScriptDraft, bible_from_draft, clip, prose, scenes_from_draft
+from showrunner.agents.drafts import BibleDraft, bible_from_draft, clip, prose, scenes_from_draft, script_draft
 from showrunner.context import Context
 from showrunner.models import Bible, Episode, Outline, Severity
 from showrunner.prompts import render
@@ -62,16 +62,25 @@ def write_outline(state: SeriesState, runtime: Runtime[Context]) -> dict[str, An
     assert bible is not None
     title, logline = _logline(bible, n)
     pack = recall(ctx, episode=n, query=logline)
+    plan = ctx.plan(bible)
     prompt = render("writer/outline", header=header(bible), context=context_text(pack), episode=n,
-                    total=state["episodes_total"], title=title, logline=logline, source=episode_source(state))
+                    total=state["episodes_total"], title=title, logline=logline, source=episode_source(state),
+                    beats=plan.beats, minutes=_minutes(plan.target_s))
     gen = ctx.generate(prompt, Outline, episode=n, node="write_outline")
     o = gen.value
     own = prose(o.title, 200)
     if len(own) > 80 or bible.title.lower() in own.lower():  # a small model echoes the series header
         own = ""
     outline = Outline(title=own or title, logline=prose(o.logline) or logline,
-                      beats=[prose(b, 300) for b in o.beats if prose(b)][:6] or [logline])
+                      beats=[prose(b, 300) for b in o.beats if prose(b)][:max(6, plan.beats)] or [logline])
     return {"outline": outline, "usage": [usage_record(gen.usage, episode=n, node="write_outline")]}
+
+
+def _minutes(seconds: float | None) -> str:
+    """The target length as the prompts say it ('' without a format)."""
+    if seconds is None:
+        return ""
+    return f"{seconds / 60:.1f} minutes" if seconds >= 90 else f"{seconds:.0f} seconds"
 
 
 def _names(bible: Bible) -> tuple[list[str], list[str]]:
@@ -83,12 +92,16 @@ def write_script(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any
     assert bible is not None and outline is not None
     chars, locs = _names(bible)
     pack = recall(ctx, episode=n, query=" ".join([outline.logline, *outline.beats]))
+    plan = ctx.plan(bible)
     prompt = render("writer/script", header=header(bible), context=context_text(pack), episode=n,
-                    outline=outline, characters=chars, locations=locs, max_scenes=ctx.max_scenes,
+                    outline=outline, characters=chars, locations=locs, min_scenes=plan.min_scenes,
+                    max_scenes=plan.max_scenes, lines=plan.lines_per_scene, minutes=_minutes(plan.target_s),
                     notes=state.get("script_notes") or [], source=episode_source(state))
-    gen = ctx.generate(prompt, ScriptDraft, episode=n, node="write_script")
+    gen = ctx.generate(prompt, script_draft(plan.max_scenes, plan.max_lines_per_scene), episode=n,
+                       node="write_script")
     script = Episode(number=n, title=outline.title, logline=outline.logline, beats=outline.beats,
-                     scenes=scenes_from_draft(gen.value, bible, max_scenes=ctx.max_scenes))
+                     scenes=scenes_from_draft(gen.value, bible, max_scenes=plan.max_scenes,
+                                              max_lines=max(6, plan.max_lines_per_scene)))
     return {"script": script, "usage": [usage_record(gen.usage, episode=n, node="write_script")]}
 
 
@@ -110,10 +123,14 @@ def revise_script(state: SeriesState, runtime: Runtime[Context]) -> dict[str, An
     assert bible is not None and script is not None
     chars, locs = _names(bible)
     pack = recall(ctx, episode=n, characters=cast_of(script), locations=places_of(script), query=script.logline)
+    plan = ctx.plan(bible)
     prompt = render("writer/revise", header=header(bible), context=context_text(pack), episode=n,
-                    script=script_text(script), notes=revision_notes(state), characters=chars, locations=locs,
-                    max_scenes=ctx.max_scenes)
-    gen = ctx.generate(prompt, ScriptDraft, episode=n, node="revise_script")
-    revised = script.model_copy(update={"scenes": scenes_from_draft(gen.value, bible, max_scenes=ctx.max_scenes)})
+                    script=script_text(script, limit=plan.script_chars), notes=revision_notes(state),
+                    characters=chars, locations=locs, min_scenes=plan.min_scenes, max_scenes=plan.max_scenes,
+                    lines=plan.lines_per_scene)
+    gen = ctx.generate(prompt, script_draft(plan.max_scenes, plan.max_lines_per_scene), episode=n,
+                       node="revise_script")
+    scenes = scenes_from_draft(gen.value, bible, max_scenes=plan.max_scenes, max_lines=max(6, plan.max_lines_per_scene))
+    revised = script.model_copy(update={"scenes": scenes})
     return {"script": revised, "revisions": state.get("revisions", 0) + 1, "critique": None,
             "usage": [usage_record(gen.usage, episode=n, node="revise_script")]}

@@ -79,17 +79,25 @@ def new(premise: Annotated[str | None, typer.Argument(help="The series premise, 
         auto_approve: Annotated[str | None, typer.Option(
             "--auto-approve", help="Gates that pass without a person: all, none, or e.g. script,storyboard.")] = None,
         premise_file: Annotated[Path | None, typer.Option("--premise-file", help="Read the premise from a file.")]
-        = None, as_json: JsonOpt = False) -> None:
+        = None,
+        episode_length: Annotated[str | None, typer.Option(
+            "--episode-length", help="The series' format: social (60-120 s), broadcast (about 7 min) or a length "
+                                     "such as 90s, 7m, 1m30s. Default: the provider's (openai: social).")] = None,
+        as_json: JsonOpt = False) -> None:
     """Create a series from a premise and run it to the first gate that needs a person."""
     from showrunner.models import slugify
     from showrunner.pipelines.series import check_episodes, check_premise, new_series, parse_gates
+    from showrunner.world.format import parse_length
 
     text = check_premise(_read_premise(premise, premise_file))
     check_episodes(episodes)
+    if episode_length is not None:
+        parse_length(episode_length)
     gates = parse_gates(auto_approve)
     root = project or projects_home() / slugify(text[:60], fallback="series")
     with _spinner(as_json, "drafting") as progress:
-        proj, result = new_series(root, text, episodes, auto_approve=gates, progress=progress)
+        proj, result = new_series(root, text, episodes, auto_approve=gates, progress=progress,
+                                  episode_length=episode_length)
     _say(result, proj.root, as_json)
 
 

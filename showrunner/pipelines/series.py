@@ -32,6 +32,7 @@ from showrunner.memory.canon import Canon
 from showrunner.models import Bible, Episode, Shot
 from showrunner.pipelines.project import Project
 from showrunner.state import GATES, SeriesState
+from showrunner.world.format import EpisodeFormat, parse_length
 
 MAX_PREMISE_BYTES = 100_000
 MAX_EPISODES = 200
@@ -113,9 +114,12 @@ def build_context(project: Project, settings: Settings, *, mode: Mode = "interac
         memory = open_memory(project, settings)
     if meter is None:
         meter = meter_for(project_ledger(project.root, settings.prices))
+    fmt = EpisodeFormat.from_dict(project.meta().get("episode_format"))
+    limits = settings.limits(getattr(llm, "provider", None))
     return Context(llm=llm, memory=memory, canon=Canon(project.canon_dir), settings=settings, root=project.root,
                    mode=mode, auto_approve=auto_approve, meter=meter, progress=progress,
-                   renderer=render or render_hook(project, settings), **extra)
+                   renderer=render or render_hook(project, settings), episode_format=fmt, limits=limits,
+                   memory_budget=settings.memory_budget, **extra)
 
 
 def _config(thread: str) -> RunnableConfig:
@@ -138,19 +142,30 @@ def outcome(snapshot: Any) -> dict[str, Any]:
             "pending": waiting[0] if waiting else None, "completed": sorted(set(values.get("completed") or []))}
 
 
+def episode_format(length: str | None, settings: Settings, llm: Any = None) -> EpisodeFormat | None:
+    """The format a new series gets: ``--episode-length``, else the provider's default (None: no target)."""
+    default = settings.limits(getattr(llm, "provider", None)).default_length
+    spec = length if length is not None else default
+    return parse_length(spec) if spec is not None else None
+
+
 def new_series(root: Path, premise: str, episodes: int, *, auto_approve: frozenset[str] = frozenset(),
                progress: Progress = quiet, llm: Any = None, render: RenderHook | None = None,
-               setup: Callable[[Project], SeriesState] | None = None,
+               setup: Callable[[Project], SeriesState] | None = None, episode_length: str | None = None,
                **overrides: Any) -> tuple[Project, dict[str, Any]]:
     """Create the project and run until the first active gate (or the end with auto-approval).
 
-    ``setup`` (an adaptation) fills the new project folder first and returns more input state; if the run
-    then fails before its first checkpoint, the folder is removed with everything in it.
+    ``episode_length`` (``90s``, ``7m``, ``social``, ``broadcast``) is the series' format, stored in
+    ``project.json`` so every later episode and nightly draft is planned to it. ``setup`` (an adaptation)
+    fills the new project folder first and returns more input state; if the run then fails before its
+    first checkpoint, the folder is removed with everything in it.
     """
     premise, episodes = check_premise(premise), check_episodes(episodes)
     root = root.expanduser().resolve()
+    fmt = episode_format(episode_length, load_settings(None, **overrides), llm)
     existed = root.is_dir()
-    project = Project.create(root, premise=premise, episodes=episodes, auto_approve=sorted(auto_approve))
+    project = Project.create(root, premise=premise, episodes=episodes, auto_approve=sorted(auto_approve),
+                             episode_format=fmt.to_dict() if fmt else None)
     try:
         settings = load_settings(project.root, **overrides)
         inputs = setup(project) if setup is not None else {}

@@ -127,7 +127,8 @@ def derive_facts(cf: CanonFile, *, explicit: bool = True) -> list[Fact]:
 def canon_of(bible: Bible) -> CanonFile:
     """A bible as a canon file without history (same derivation, same fact ids)."""
     series = CanonSeries(title=bible.title, logline=bible.logline, genre=bible.genre, tone=bible.tone,
-                         style_guide=bible.style_guide, world_rules=bible.world_rules,
+                         style_guide=bible.style_guide, average_shot_s=bible.average_shot_s,
+                         world_rules=bible.world_rules,
                          season_arc=bible.season_arc, episodes=bible.episodes)
     chars = [CanonCharacter.model_validate(c.model_dump()) for c in bible.characters]
     return CanonFile(series=series, characters=chars, locations=bible.locations)
