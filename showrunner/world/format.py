@@ -158,10 +158,14 @@ def _clamp(x: int, lo: int, hi: int) -> int:
     return max(lo, min(hi, x))
 
 
+def _reply(scenes: int, lines: int) -> int:
+    """Tokens of the script reply for ``scenes`` scenes of ``lines`` lines."""
+    return scenes * (SCENE_TOKENS + lines * LINE_TOKENS)
+
+
 def memory_budget(limits: Limits, scenes: int, lines: int) -> int:
     """Tokens of canon per prompt: a 16th of the window, leaving half of it for the prompt and the reply."""
-    reply = scenes * (SCENE_TOKENS + lines * LINE_TOKENS)
-    room = limits.context_window // 2 - PROMPT_TOKENS - reply
+    room = limits.context_window // 2 - PROMPT_TOKENS - _reply(scenes, lines)
     return max(MIN_MEMORY, min(limits.context_window // 16, MAX_MEMORY, room))
 
 
@@ -175,13 +179,19 @@ def plan_episode(fmt: EpisodeFormat | None, limits: Limits, *, average_shot_s: f
         return FormatPlan(None, None, None, min(2, scenes), scenes, lines, lines, 5, shots, shots, avg,
                           limits.max_shot_s, memory_tokens or memory_budget(limits, scenes, lines))
     scenes = _clamp(round(fmt.target_s / SCENE_S), 2, limits.max_scenes)
+    lines = _clamp(round(fmt.target_s / scenes * DIALOGUE_SHARE / LINE_S), 1, limits.max_lines_per_scene)
+    room = limits.context_window // 2 - PROMPT_TOKENS - MIN_MEMORY  # the script's reply must fit the window
+    while _reply(scenes, lines) > room and lines > 1:
+        lines -= 1
+    while _reply(scenes, lines) > room and scenes > 2:
+        scenes -= 1
     shots = _clamp(round(fmt.target_s / scenes / avg), 1, limits.max_shots_per_scene)
     target = min(fmt.target_s, scenes * shots * avg)  # what the limits reach
     clamped = target < fmt.target_s * (1 - TOLERANCE)
     if not clamped:
         target = fmt.target_s
     lo, hi = (fmt.min_s, fmt.max_s) if not clamped else (target * (1 - TOLERANCE), target * (1 + TOLERANCE))
-    lines = _clamp(round(target / scenes * DIALOGUE_SHARE / LINE_S), 1, limits.max_lines_per_scene)
-    return FormatPlan(target, lo, hi, scenes, scenes, lines, limits.max_lines_per_scene, _clamp(scenes, 3, 12), shots,
-                       limits.max_shots_per_scene, avg, limits.max_shot_s,
-                       memory_tokens or memory_budget(limits, scenes, lines), clamped)
+    lines = min(lines, _clamp(round(target / scenes * DIALOGUE_SHARE / LINE_S), 1, limits.max_lines_per_scene))
+    return FormatPlan(target, lo, hi, scenes, scenes, lines, limits.max_lines_per_scene, _clamp(scenes, 3, 12),
+                      shots, limits.max_shots_per_scene, avg, limits.max_shot_s,
+                      memory_tokens or memory_budget(limits, scenes, lines), clamped)
