@@ -32,12 +32,14 @@ CONFIG = {"llm": "scripted (showrunner.testing:story_responder, zero latency)", 
           "checkpointer": "sqlite, durability=sync", "auto_approve": "all", "revision_limit": 2}
 
 
-def run_series(episodes: int, root: Path) -> dict[str, Any]:
-    """One auto-approved series; returns the LLM requests, per-episode timings and shot counts."""
+def run_series(episodes: int, root: Path, episode_length: str | None = None) -> dict[str, Any]:
+    """One auto-approved series (of ``episode_length``: a format, or none); returns the LLM requests,
+    per-episode timings and shot counts."""
     os.environ["SHOWRUNNER_EMBEDDER"] = "hash"
     llm = ScriptedLLM(story_responder)
     t0 = time.perf_counter()
-    _, res = series.new_series(root, PREMISE, episodes, llm=llm, auto_approve=frozenset({"all"}), render=noop_render)
+    _, res = series.new_series(root, PREMISE, episodes, llm=llm, auto_approve=frozenset({"all"}), render=noop_render,
+                               episode_length=episode_length)
     total = time.perf_counter() - t0
     assert res["status"] == "done", res
     snap = series.snapshot(Project.open(root))

@@ -20,18 +20,25 @@ def adapt(book: Annotated[Path, typer.Argument(help="The book: a .txt, .md or .e
           project: Annotated[Path | None, typer.Option("--project", "-p", help="Folder to create.")] = None,
           auto_approve: Annotated[str | None, typer.Option(
               "--auto-approve", help="Gates that pass without a person: all, none, or e.g. adaptation,bible.")]
-          = None, as_json: JsonOpt = False) -> None:
+          = None,
+          episode_length: Annotated[str | None, typer.Option(
+              "--episode-length", help="The series' format: social, broadcast, or e.g. 90s, 7m.")] = None,
+          as_json: JsonOpt = False) -> None:
     """Split a book, extract its canon chapter by chapter, and plan the episodes (stops at the adaptation gate)."""
     from showrunner.cli.series import _say, _spinner
     from showrunner.models import slugify
     from showrunner.pipelines.adapt import adapt_book
     from showrunner.pipelines.series import check_episodes, parse_gates
+    from showrunner.world.format import parse_length
 
     check_episodes(episodes)
+    if episode_length is not None:
+        parse_length(episode_length)  # refused before the book is split
     gates = parse_gates(auto_approve)
     root = project or Path(slugify(book.stem, fallback="adaptation"))
     with _spinner(as_json, "adapting") as progress:
-        proj, result = adapt_book(book, root, episodes, auto_approve=gates, progress=progress)
+        proj, result = adapt_book(book, root, episodes, auto_approve=gates, progress=progress,
+                                  episode_length=episode_length)
     _say(result, proj.root, as_json)
 
 

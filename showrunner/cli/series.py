@@ -87,12 +87,9 @@ def new(premise: Annotated[str | None, typer.Argument(help="The series premise, 
     """Create a series from a premise and run it to the first gate that needs a person."""
     from showrunner.models import slugify
     from showrunner.pipelines.series import check_episodes, check_premise, new_series, parse_gates
-    from showrunner.world.format import parse_length
 
     text = check_premise(_read_premise(premise, premise_file))
     check_episodes(episodes)
-    if episode_length is not None:
-        parse_length(episode_length)
     gates = parse_gates(auto_approve)
     root = project or projects_home() / slugify(text[:60], fallback="series")
     with _spinner(as_json, "drafting") as progress:
@@ -126,7 +123,7 @@ def status(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     out, rows = _episode_rows(project)
     meta, pend, totals = out.pop("meta"), out["pending"], out.pop("totals")
     data = {"project": str(project.resolve()), "premise": meta.get("premise"), "episodes": meta.get("episodes"),
-            "status": out["status"], "completed": out["completed"],
+            "episode_format": meta.get("episode_format"), "status": out["status"], "completed": out["completed"],
             "pending": None if not pend else {"gate": pend["gate"], "episode": pend["episode"],
                                               "waiting_for": WAITING_FOR.get(pend["gate"], "a person")},
             "per_episode": {str(k): v for k, v in sorted(rows.items())}, "totals": totals,
