@@ -7,6 +7,8 @@
   relations at any (episode, scene);
 * :mod:`~showrunner.world.admit` — what may enter canon (valid values of each kind; new names found);
 * :mod:`~showrunner.world.shots` — a shot's spec: on-screen cast, prompt, negative prompt, seed, references.
+* :mod:`~showrunner.world.format` — the episode format and the plan it implies (scenes, shots, lines, memory);
+* :mod:`~showrunner.world.coverage` — a scene's shots completed to fill its share of the episode.
 
 Agents, memory, render and the CLI sit around it and call it.
 """
