@@ -5,7 +5,9 @@ The critic embeds the frame and each character's reference sheet with the config
 between the sheet and the best-matching region of the frame: the whole frame or the vertical strip the
 storyboard layout gives that character (figures stand in evenly spaced slots, left to right, in cast
 order). Pixel statistics flag broken frames first: not finite, near-constant (``blank``) or all but black
-(``black``). A frame passes when it has no flag and every score reaches ``qa_threshold``.
+(``black``). Where the encoder can (a whole CLIP with its text tower) it also counts the people in the
+frame zero-shot and flags a count other than the shot's cast (close-ups excepted: a face fills them).
+A frame passes when it has no flag and every score reaches ``qa_threshold``.
 
 A failing frame is re-rendered with a new seed (:func:`~showrunner.pipelines.render_jobs.take_seed`), at
 most ``qa_retakes`` times; the best take is kept (the first that passes, else the highest lowest score)
@@ -24,6 +26,7 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
 
+from showrunner.models import Framing
 from showrunner.pipelines.render_jobs import take_seed
 
 if TYPE_CHECKING:
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     from showrunner.tools.base import Backend, RenderJob, RenderOutput
     from showrunner.tools.frame_encoder import FrameEncoder
 
+CLOSE = (Framing.close_up, Framing.extreme_close_up)
 NO_ENCODER = "frame QA off: no frame_encoder configured, frames pass unchecked"
 BLANK_STD = 2.0  # grey levels: a frame this flat shows nothing
 BLACK_MEAN = 4.0
@@ -42,7 +46,8 @@ class FrameQA(BaseModel):
     take: int = Field(description="0 is the planned seed; k is the k-th retake.")
     seed: int
     scores: dict[str, float] = Field(default_factory=dict, description="Character id -> cosine similarity.")
-    flags: list[str] = Field(default_factory=list, description="blank, black or broken frames.")
+    flags: list[str] = Field(default_factory=list, description="blank, black or broken frames; a wrong count.")
+    count: int | None = Field(None, description="People the encoder counted (None: it cannot count).")
     passed: bool
     seconds: float = Field(0.0, description="Seconds spent rendering this take (0 for take 0: the shot's own).")
 
@@ -115,13 +120,21 @@ class FrameCritic:
         """Score one frame of ``job`` against ``refs`` (character id -> sheet) of its on-screen characters."""
         flags = pixel_flags(image)
         scores: dict[str, float] = {}
+        count = None
         cast = [c.id for c in job.characters if c.id in refs]
-        if cast and not flags:
-            crops = self.encoder.embed(regions(image, len(job.characters)))
-            for cid in cast:
-                scores[cid] = round(float((crops @ self._ref(str(refs[cid]))).max()), 4)
+        if not flags:
+            if cast:
+                crops = self.encoder.embed(regions(image, len(job.characters)))
+                for cid in cast:
+                    scores[cid] = round(float((crops @ self._ref(str(refs[cid]))).max()), 4)
+            expected = len(job.characters)
+            if job.shot.framing not in CLOSE and expected <= 4:
+                count = self.encoder.count_people(image)
+                if count is not None and count != expected:
+                    flags.append(f"count {count} not {expected}")
         passed = not flags and all(s >= self.threshold for s in scores.values())
-        return FrameQA(take=take, seed=job.seed, scores=scores, flags=flags, passed=passed, seconds=round(seconds, 4))
+        return FrameQA(take=take, seed=job.seed, scores=scores, flags=flags, count=count, passed=passed,
+                       seconds=round(seconds, 4))
 
     def check(self, backend: Backend, jobs: list[RenderJob], outputs: list[RenderOutput],
               refs: list[dict[str, Path]]) -> tuple[list[RenderOutput], list[ShotQA]]:

@@ -2,9 +2,11 @@
 
 The folder is a transformers checkpoint: a ``CLIPVisionModelWithProjection`` (its ``image_embeds``) or a
 whole ``CLIPModel`` (its ``get_image_features``), with the image processor saved beside it (or one built
-from the config's image size). It loads with ``local_files_only=True`` (nothing downloads), once per
-process and device, on the configured device. :meth:`FrameEncoder.embed` returns L2-normalised rows, so
-a dot product is the cosine similarity. torch and transformers are imported here only.
+from the config's image size). A whole CLIP with its tokenizer can also count people zero-shot
+(:meth:`FrameEncoder.count_people`); a vision-only one cannot, and says so (``None``).
+It loads with ``local_files_only=True`` (nothing downloads), once per process and device, on the
+configured device. :meth:`FrameEncoder.embed` returns L2-normalised rows, so a dot product is the cosine
+similarity. torch and transformers are imported here only.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from showrunner.config import Settings
 
 _CACHE: dict[tuple[str, str], FrameEncoder] = {}
+COUNT_WORDS = ("no people", "one person", "two people", "three people", "four people")
 _LOCK = threading.Lock()
 
 
@@ -56,6 +59,10 @@ class FrameEncoder:
             self.processor = processor_cls(size={"shortest_edge": size}, crop_size={"height": size, "width": size})
         self.path, self.device, self.kind = path, device, kind
         self._torch = torch
+        self.tokenizer: Any = None
+        if kind == "clip" and (folder / "tokenizer_config.json").is_file():
+            self.tokenizer = transformers.CLIPTokenizer.from_pretrained(folder, local_files_only=True)
+        self._counts: Any = None
 
     def _vision_config(self) -> Any:
         cfg = self.model.config
@@ -74,8 +81,28 @@ class FrameEncoder:
             pixels = pixels.to(self.device)
             out = self.model.get_image_features(pixel_values=pixels) if self.kind == "clip" \
                 else self.model(pixel_values=pixels).image_embeds
-        vec = out.float().cpu().numpy().astype(np.float64)
+        vec = _features(out).float().cpu().numpy().astype(np.float64)
         return vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
+
+    def count_people(self, image: Image) -> int | None:
+        """How many people ``image`` shows (0-4), by zero-shot text prompts; None without a text tower."""
+        if self.tokenizer is None:
+            return None
+        import numpy as np
+
+        torch = self._torch
+        if self._counts is None:
+            tokens = self.tokenizer([f"a picture of {w}" for w in COUNT_WORDS], padding=True, return_tensors="pt")
+            with torch.no_grad():
+                text = self.model.get_text_features(**{k: v.to(self.device) for k, v in tokens.items()})
+            vec = _features(text).float().cpu().numpy().astype(np.float64)
+            self._counts = vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
+        return int(np.argmax(self._counts @ self.embed([image])[0]))
+
+
+def _features(out: Any) -> Any:
+    """Projected features: a tensor (transformers 4) or the output's ``pooler_output`` (transformers 5)."""
+    return getattr(out, "pooler_output", out)
 
 
 def load_encoder(settings: Settings) -> FrameEncoder | None:

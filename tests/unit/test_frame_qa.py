@@ -134,3 +134,24 @@ def test_critic_retakes_a_black_frame(tmp_path: Path) -> None:
     assert [q.takes[0].flags for q in qas] == [["black"], ["black"]]
     assert all(len(q.takes) == 2 and q.passed and q.kept == 1 for q in qas) and backend.calls == 2
     assert pixel_flags(outs[0].frames[0]) == []
+
+
+def test_a_whole_clip_counts_people_and_flags_a_wrong_count() -> None:
+    import dataclasses
+
+    from showrunner.pipelines.render_jobs import build_jobs
+
+    encoder = load_encoder(Settings(frame_encoder="tiny-clip", device="cpu"))
+    assert encoder is not None and encoder.tokenizer is not None
+    job = build_jobs(sample_bible(), sample_episode(), 1, sample_shots()[:1], width=64, height=48, steps=1, fps=4)[0]
+    frame = noise(3, (64, 48))
+    seen = encoder.count_people(frame)
+    assert seen is not None and 0 <= seen <= 4
+    ada, other = sample_bible().characters[0], (seen + 1) % 5
+    critic = FrameCritic(encoder, -1.0, 0)
+    ok = critic.review(frame, dataclasses.replace(job, characters=[ada] * seen), {})
+    bad = critic.review(frame, dataclasses.replace(job, characters=[ada] * other), {})
+    assert (ok.count, ok.flags, ok.passed) == (seen, [], True)
+    assert (bad.count, bad.flags, bad.passed) == (seen, [f"count {seen} not {other}"], False)
+    vision_only = load_encoder(Settings(frame_encoder="tiny-clip-vision", device="cpu"))
+    assert vision_only is not None and vision_only.count_people(frame) is None  # cannot count: no flag, no guess
