@@ -168,9 +168,12 @@ def draft_references(root: Path, settings: Settings, bible: Bible, notes: list[s
 
 
 def approve_references(root: Path, settings: Settings, bible: Bible, notes: list[str] | None = None
-                       ) -> list[RefRecord]:
-    """The approved bible's sheets and plates become canon versions (those canon lacks); returns the new ones."""
-    listing, _ = draft_references(root, settings, bible, notes)
+                       ) -> tuple[list[RefRecord], list[dict[str, Any]]]:
+    """The approved bible's sheets and plates become canon versions (those canon lacks).
+
+    Returns the new versions and the meter items of any image made now (an edited look at the gate).
+    """
+    listing, made = draft_references(root, settings, bible, notes)
     store, prov = RefStore(root / "canon" / "references"), Provenance.for_project(root, settings.c2pa_cert,
                                                                                  settings.c2pa_key)
     added = []
@@ -179,7 +182,7 @@ def approve_references(root: Path, settings: Settings, bible: Bible, notes: list
             path = Path(entry["path"])
             rec = RefRecord.model_validate_json(sidecar_path(path).read_text(encoding="utf-8"))
             added.append(store.add(rec, path.read_bytes(), prov, signed=True))  # the approved bytes, as signed
-    return added
+    return added, made
 
 
 def attach_references(root: Path, settings: Settings, backend: Backend, jobs: list[RenderJob],

@@ -55,10 +55,11 @@ def test_rejected_notes_regenerate_and_approval_makes_canon_v1(tmp_path: Path) -
     second, made = draft_references(tmp_path, settings, bible, ["make Ada older"])
     assert len(made) == len(first) == 7 and all("make Ada older" in r["prompt"] for r in second)
     assert {r["path"] for r in first}.isdisjoint(r["path"] for r in second)
-    added = approve_references(tmp_path, settings, bible, ["make Ada older"])
+    added, made = approve_references(tmp_path, settings, bible, ["make Ada older"])
+    assert made == []  # the drafts shown are the ones approved
     assert [(r.entity, r.version, r.variant) for r in added][:4] == [
         ("ada-quill", 1, ""), ("bruno", 1, ""), ("captain-vell", 1, ""), ("harbor-docks", 1, "")]
-    assert approve_references(tmp_path, settings, bible, ["make Ada older"]) == []  # once
+    assert approve_references(tmp_path, settings, bible, ["make Ada older"])[0] == []  # once
 
 
 def test_outfit_change_makes_sheet_v2_for_later_shots_only(tmp_path: Path, tiny_dir: None) -> None:
