@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from showrunner.errors import ProjectError
 from showrunner.io import atomic_write
 from showrunner.models import Bible, Character, Location
 from showrunner.pipelines.provenance import Provenance, sidecar_path
@@ -82,8 +83,14 @@ class RefStore:
 
     def records(self, entity: str | None = None) -> list[RefRecord]:
         pattern = f"{entity}/v*.json" if entity else "*/v*.json"
-        out = [RefRecord.model_validate_json(p.read_text(encoding="utf-8")) for p in self.folder.glob(pattern)
-               if p.with_suffix(".png").is_file()]
+        out = []
+        for p in self.folder.glob(pattern):
+            if p.with_suffix(".png").is_file():
+                try:
+                    out.append(RefRecord.model_validate_json(p.read_text(encoding="utf-8")))
+                except (OSError, ValueError) as exc:
+                    raise ProjectError(f"{p} is not a valid reference record ({type(exc).__name__}); fix it "
+                                       "or delete it with its image") from exc
         return sorted(out, key=lambda r: (r.entity, r.version))
 
     def find(self, entity: str, look_key: str) -> RefRecord | None:
