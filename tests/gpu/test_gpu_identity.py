@@ -25,7 +25,7 @@ if not all(ENV.values()):
                 allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "unit"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "unit")]
 from render_sample import make_project  # noqa: E402
 
 from evals.identity import RESULTS, episode_identity  # noqa: E402
