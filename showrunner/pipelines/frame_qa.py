@@ -10,8 +10,9 @@ frame zero-shot and flags a count other than the shot's cast (close-ups excepted
 A frame passes when it has no flag and every score reaches ``qa_threshold``.
 
 A failing frame is re-rendered with a new seed (:func:`~showrunner.pipelines.render_jobs.take_seed`), at
-most ``qa_retakes`` times; the best take is kept (the first that passes, else the highest lowest score)
-and every take is recorded on the shot (:class:`ShotQA`), so the ledger books each retake. Without an
+most ``qa_retakes`` times (never on a backend whose frames do not depend on the seed: ``seeded = False``);
+the best take is kept (the first that passes, else the highest lowest score) and every take is recorded
+on the shot (:class:`ShotQA`), so the ledger books each retake. Without an
 encoder there is no critic: render says so once and frames pass unchecked, never with a made-up score.
 """
 
@@ -141,7 +142,8 @@ class FrameCritic:
         """Review a rendered batch, re-render failures with new seeds up to the bound; keep each shot's best."""
         takes = [[self.review(out.frames[0], job, r)] for job, out, r in zip(jobs, outputs, refs, strict=True)]
         kept = list(outputs)
-        for k in range(1, self.retakes + 1):
+        bound = self.retakes if getattr(backend, "seeded", True) else 0  # a new seed changes nothing there
+        for k in range(1, bound + 1):
             failing = [i for i, t in enumerate(takes) if not any(x.passed for x in t)]
             if not failing:
                 break

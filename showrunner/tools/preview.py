@@ -40,6 +40,7 @@ class PreviewBackend:
 
     name = "preview"
     kind = "image"
+    seeded = False  # a panel does not depend on the seed: the frame critic never retakes one
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings

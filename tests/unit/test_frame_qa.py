@@ -71,6 +71,19 @@ def test_without_an_encoder_frames_pass_unchecked_and_it_says_so(tmp_path: Path)
     assert frame_qa_summary(report.model_dump(mode="json")) == {"notice": NO_ENCODER}
 
 
+def test_preview_frames_are_scored_but_never_retaken(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "series", sample_shots()[:2])
+    settings = load_settings(project.root, tts="none", frame_encoder="tiny-clip-vision", qa_threshold=1.0)
+    report = render_episode(project, settings, 1)
+    assert report.qa_notice is None and report.sheets  # sheets for the critic, drawn by the preview backend
+    for shot in report.shots:
+        assert shot.qa is not None and len(shot.qa.takes) == 1 and not shot.qa.passed  # a panel ignores seeds
+        assert "below 1.00" in shot.qa.summary() and "ada-quill" in shot.qa.takes[0].scores
+    assert not any(i["stage"] == "retake" for i in report.items())
+    again = render_episode(project, settings, 1)  # cached frames keep the scores they were rendered with
+    assert [s.qa for s in again.shots] == [s.qa for s in report.shots] and again.rendered == 0
+
+
 def test_planted_wrong_reference_is_retaken_within_the_bound(tmp_path: Path, small_draft: None) -> None:
     project = make_project(tmp_path / "series", sample_shots()[:3])
     base = dict(preset="draft", image_model="tiny-sd", ip_adapter="tiny-ip-adapter", device="cpu", tts="none",
