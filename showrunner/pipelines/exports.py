@@ -100,13 +100,15 @@ def story_json(bible: Bible, episode_no: int, title: str, jobs: list[RenderJob],
     """The episode's shots and characters in ViStoryBench's story.json shape (English fields only).
 
     With ``refs`` (the canon's reference images), each shot names the sheet version of each character's
-    look there, and each character lists the versions the episode used.
+    look there and the location plate of its time of day (``Setting Reference``, where canon has one), and
+    each character lists the versions the episode used.
     """
-    from showrunner.pipelines.references import character_key
+    from showrunner.pipelines.references import character_key, plate_for
 
     on_screen = {c.id: c for job in jobs for c in job.characters}
     used: dict[str, dict[int, dict[str, Any]]] = {}
     per_shot: list[dict[str, Any]] = []
+    settings: list[dict[str, Any] | None] = []
     for job in jobs:
         row: dict[str, Any] = {}
         for c in job.characters:
@@ -114,6 +116,10 @@ def story_json(bible: Bible, episode_no: int, title: str, jobs: list[RenderJob],
             if refs is not None and rec is not None:
                 row[c.name] = {"id": c.id, "version": rec.version, "path": str(refs.path(rec)), "source": rec.source}
                 used.setdefault(c.name, {})[rec.version] = row[c.name]
+        plate = plate_for(refs, job.location, job.time_of_day) if refs is not None and job.location else None
+        settings.append(None if refs is None or plate is None else {
+            "id": plate.entity, "version": plate.version, "path": str(refs.path(plate)), "variant": plate.variant,
+            "source": plate.source})
         per_shot.append(row)
     characters = {
         c.name: {"name_en": c.name, "prompt_en": c.canonical_look(), "tag": "non_human" if not c.look.face and
@@ -135,6 +141,7 @@ def story_json(bible: Bible, episode_no: int, title: str, jobs: list[RenderJob],
             "Static Shot Description": {"en": job.prompt},
             "Shot Perspective Design": {"en": _perspective(s)},
             "Reference Images": per_shot[i - 1],
+            "Setting Reference": settings[i - 1],
         })
     return {"Story_type": {"en": bible.genre or "animated series"}, "title": title, "series": bible.title,
             "episode": episode_no, "Characters": characters, "Shots": shots}

@@ -115,6 +115,12 @@ class RefStore:
         return rec
 
 
+def plate_for(store: RefStore, loc: Location, time_of_day: str) -> RefRecord | None:
+    """The plate of ``loc`` at ``time_of_day``, else its plain plate (a time with no look of its own)."""
+    when = time_of_day.strip().lower()
+    return store.find(loc.id, plate_key(loc, when)) or store.find(loc.id, plate_key(loc, ""))
+
+
 def _png(image: Image) -> bytes:
     import io
 

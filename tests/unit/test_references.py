@@ -99,10 +99,10 @@ def test_ref_set_on_a_fresh_project_with_the_preview_backend(tmp_path: Path) -> 
     with Image.open(rec["path"]) as im:
         assert im.format == "PNG" and im.size == (40, 60)  # re-encoded
     Image.new("RGB", (30, 30)).save(tmp_path / "plate.png")
-    plate = cli("ref", "set", "Harbor Docks", tmp_path / "plate.png", "--time-of-day", "Night", "-p", project.root)
+    plate = cli("ref", "set", "Harbor Docks", tmp_path / "plate.png", "--time-of-day", "Dawn", "-p", project.root)
     assert plate.returncode == 0 and "location harbor-docks reference v1" in plate.stdout
     listed = json.loads(cli("ref", "list", "-p", project.root, "--json").stdout)
-    assert [(r["entity"], r["variant"]) for r in listed] == [("ada-quill", ""), ("harbor-docks", "night")]
+    assert [(r["entity"], r["variant"]) for r in listed] == [("ada-quill", ""), ("harbor-docks", "dawn")]
     Image.new("RGB", (8, 8)).save(tmp_path / "x.gif")
     (tmp_path / "x.txt").write_text("not an image")
     for args, says in ((("Nobody", tmp_path / "ada.jpg"), "no character or location named 'Nobody'"),
@@ -111,3 +111,10 @@ def test_ref_set_on_a_fresh_project_with_the_preview_backend(tmp_path: Path) -> 
         bad = cli("ref", "set", *args, "-p", project.root)
         assert bad.returncode != 0 and says in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     assert len(RefStore(project.canon_dir / "references").records()) == 2  # nothing half-written
+    from showrunner.pipelines.render import render_episode
+
+    report = render_episode(project, load_settings(project.root, tts="none"), 1)
+    shots = json.loads(Path(report.outputs["story_json"]).read_text())["Shots"]
+    assert shots[1]["Reference Images"]["Ada Quill"] == {"id": "ada-quill", "version": 1, "path": rec["path"],
+                                                         "source": "human"}
+    assert shots[0]["Setting Reference"]["variant"] == "dawn" and shots[3]["Setting Reference"] is None
