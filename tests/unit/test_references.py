@@ -118,3 +118,20 @@ def test_ref_set_on_a_fresh_project_with_the_preview_backend(tmp_path: Path) -> 
     assert shots[1]["Reference Images"]["Ada Quill"] == {"id": "ada-quill", "version": 1, "path": rec["path"],
                                                          "source": "human"}
     assert shots[0]["Setting Reference"]["variant"] == "dawn" and shots[3]["Setting Reference"] is None
+
+
+def test_a_lasting_mark_from_canon_changes_the_look_and_its_sheet_key() -> None:
+    from showrunner.pipelines.references import character_key
+    from showrunner.world import World
+
+    bible = sample_bible()
+    scar = Fact(kind=FactKind.fixed_appearance, subject="Captain Vell", predicate="marks",
+                object="scar over left eye; burn scar on the right hand", valid_from=SceneRef(episode=2, scene=1))
+    world = World(bible.characters, bible.locations, [scar])
+    before, after = world.look("captain-vell", 1, 3), world.look("captain-vell", 2, 1)
+    assert before is not None and after is not None
+    assert before.look.marks == ["scar over left eye"]
+    assert after.look.marks == ["scar over left eye", "burn scar on the right hand"]
+    assert character_key(before) != character_key(after)
+    assert character_key(before) == character_key(World(bible.characters, bible.locations, []).look(
+        "captain-vell", 1, 3))  # the sheet's own mark, read back from its fact, is the same look
