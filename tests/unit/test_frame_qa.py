@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from render_sample import make_project, sample_bible, sample_episode, sample_shots
 
+pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from showrunner.cli.series_view import describe  # noqa: E402
