@@ -100,6 +100,13 @@ class Settings(BaseModel):
     ip_adapter: str | None = Field(None, description="Local path of IP-Adapter weights for references.")
     controlnet: str | None = Field(None, description="Local path or id of a ControlNet; keyframes are then "
                                                      "conditioned on the storyboard panel's layout.")
+    frame_encoder: str | None = Field(None, description="Local folder of a CLIP-class vision model (transformers "
+                                                        "CLIPVisionModelWithProjection or CLIPModel) for frame QA; "
+                                                        "None: frames pass unchecked.")
+    qa_threshold: float = Field(0.6, ge=-1.0, le=1.0, description="Frame QA: lowest cosine similarity between a "
+                                                                  "character's crop and their reference that passes.")
+    qa_retakes: int = Field(2, ge=0, le=8, description="Frame QA: re-renders (new seed each) of a failing frame, "
+                                                       "at most.")
     offload: Literal["none", "model", "sequential"] = Field(
         "none", description="diffusers CPU offload: 'model' (enable_model_cpu_offload) or 'sequential'.")
     vae_tiling: bool = Field(False, description="Decode latents in tiles (large frames on small GPUs).")
@@ -164,6 +171,9 @@ ENV: dict[str, str] = {
     "SHOWRUNNER_VIDEO_MODEL": "video_model",
     "SHOWRUNNER_IP_ADAPTER": "ip_adapter",
     "SHOWRUNNER_CONTROLNET": "controlnet",
+    "SHOWRUNNER_FRAME_ENCODER": "frame_encoder",
+    "SHOWRUNNER_QA_THRESHOLD": "qa_threshold",
+    "SHOWRUNNER_QA_RETAKES": "qa_retakes",
     "SHOWRUNNER_OFFLOAD": "offload",
     "SHOWRUNNER_VAE_TILING": "vae_tiling",
     "SHOWRUNNER_C2PA_CERT": "c2pa_cert",

@@ -60,6 +60,11 @@ def commit_bible(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any
     else:
         ctx.canon.save_bible(bible)
         write_narrator(ctx.canon.root, narrator)
+        if ctx.root is not None and ctx.gate_interrupts("bible"):  # the sheets and plates shown become canon v1
+            from showrunner.pipelines.references import approve_references
+
+            _, made = approve_references(ctx.root, ctx.settings, bible, state.get("bible_notes"))
+            ctx.meter.renders(made, {"episode": 0, "node": "commit_bible"})
         ctx.canon.add_facts(facts)
         ctx.memory.add_facts(facts, space="canon")
     ctx.progress("bible", {"title": bible.title})

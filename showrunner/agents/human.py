@@ -92,10 +92,12 @@ def review_bible(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any
     extra: dict[str, Any] = {"critic": state.get("bible_findings") or []}  # what the checks still object to
     if state.get("adaptation") is not None:  # an adapted book: where each character is in the book
         extra["book_references"] = state["adaptation"].references()  # type: ignore[union-attr]
-    if ctx.root is not None and ctx.gate_interrupts("bible"):  # show each canonical look as a sheet
-        from showrunner.tools.refsheet import write_review_sheets
+    if ctx.root is not None and ctx.gate_interrupts("bible"):  # each look as a sheet, each place as plates
+        from showrunner.pipelines.references import draft_references
 
-        extra["reference_sheets"] = write_review_sheets(ctx.root, state["bible"].characters)
+        extra["references"], made = draft_references(ctx.root, ctx.settings, state["bible"],
+                                                      state.get("bible_notes"))
+        ctx.meter.renders(made, {"episode": 0, "node": "review_bible"})
         if ctx.settings.tts != "none":  # and how each character will sound: one playable line each
             from showrunner.pipelines.voices import write_samples
 
@@ -133,7 +135,9 @@ def review_script(state: SeriesState, runtime: Runtime[Context]) -> dict[str, An
 
 
 def review_storyboard(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
-    review, art = _review(state, runtime.context, "storyboard", storyboard_of(state))
+    last = state.get("render") or {}  # after a rejected final cut: the frame QA of the frames it showed
+    extra = {"render": last} if last.get("episode") == state["episode"] else {}
+    review, art = _review(state, runtime.context, "storyboard", storyboard_of(state), extra)
     if review["action"] == "reject":
         return _update(review, storyboard_notes=[*(state.get("storyboard_notes") or []), review["notes"]])
     assert isinstance(art, Storyboard)

@@ -55,6 +55,9 @@ def render_cmd(
              + f"; lines {report.lines_synthesized} synthesized, {report.lines_reused} reused"
              + f"; cut {'rebuilt' if report.cut_rendered else 'unchanged'} ({report.seconds:.1f}s)"]
     lines += [f"  {k}: {v}" for k, v in report.outputs.items()]
+    lines += [f"  frame QA {s.id}: {s.qa.summary()}" for s in report.shots if s.qa]
+    if report.qa_notice:
+        lines.append(f"  {report.qa_notice}")
     if not report.outputs:
         lines.append("  cut not assembled: some shots have no frame yet (render without --shot)")
     emit(report.model_dump(mode="json"), as_json, "\n".join(lines))

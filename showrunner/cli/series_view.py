@@ -55,16 +55,29 @@ def _script(a: dict[str, Any], pend: dict[str, Any]) -> list[str | Text]:
 def _storyboard(a: dict[str, Any], pend: dict[str, Any]) -> list[str | Text]:
     out: list[str | Text] = [styled((f"Storyboard, episode {a['episode']}", BOLD),
                                     f": {len(a.get('shots', []))} shots")]
+    render = pend.get("render") or {}
+    qa = _frame_qa(render)
     for s in a.get("shots", []):
         out.append(f"  {s['id']} {s['framing']}/{s['camera_move']} {s['duration']}s "
                    f"[{', '.join(s.get('characters', []))}] {s.get('action', '')}")
         out.append(f"      prompt: {s.get('visual_prompt', '')[:240]}")
-    render = pend.get("render") or {}
+        if s["id"] in qa:
+            out.append(f"      frame QA: {qa[s['id']]}")
+    if render.get("qa_notice"):
+        out.append(render["qa_notice"])
     if render.get("outputs"):
         out += [f"render {kind}: {path}" for kind, path in render["outputs"].items()]
     elif render:
         out.append(f"render: {render.get('reason', 'nothing rendered')}")
     return out
+
+
+def _frame_qa(render: dict[str, Any]) -> dict[str, str]:
+    """Shot id -> the frame critic's one-line verdict, from a render summary."""
+    from showrunner.pipelines.frame_qa import ShotQA
+
+    return {s["id"]: ShotQA.model_validate(s["qa"]).summary() for s in render.get("shots") or []
+            if isinstance(s, dict) and s.get("qa")}
 
 
 def next_steps(project: Path | None = None, draft: int | None = None) -> str:
@@ -109,7 +122,8 @@ def describe(pend: dict[str, Any], project: Path | None = None, draft: int | Non
     views = {"adaptation": lambda: _adaptation(art), "bible": lambda: _bible(art),
              "script": lambda: _script(art, pend)}
     body = views.get(gate, lambda: _storyboard(art, pend))()
-    body += [f"reference sheet {cid}: {path}" for cid, path in (pend.get("reference_sheets") or {}).items()]
+    body += [f"reference {r['kind']} {r['entity']}{' (' + r['variant'] + ')' if r['variant'] else ''}: {r['path']}"
+             for r in pend.get("references") or []]
     body += [f"voice sample {cid}: {path}" for cid, path in (pend.get("voice_samples") or {}).items()]
     tail: list[str | Text] = [f"proposal: {p}" for p in pend.get("proposals") or []]
     return lines([*head, *body, *tail, next_steps(project, draft)])

@@ -132,7 +132,9 @@ def build_cut(project: Project, bible: Bible, n: int, title: str, jobs: list[Ren
                for j, m in zip(jobs, shots_meta, strict=True)]
     lines = {k: v.path for k, v in sound.speech.lines.items()} if sound else {}
     atomic_write(paths["otio"], exports.otio_text(f"{bible.title} — Ep {n}: {title}", entries, fps, timeline, lines))
-    story = exports.story_json(bible, n, title, jobs)
+    from showrunner.pipelines.references import RefStore
+
+    story = exports.story_json(bible, n, title, jobs, RefStore(project.canon_dir / "references"))
     atomic_write(paths["story_json"], json.dumps(story, indent=2, ensure_ascii=False) + "\n")
     state.setdefault("cuts", {})[aspect] = {"key": key, "outputs": out, "loudness_lufs": level}
     state["episode"] = n

@@ -6,18 +6,23 @@ marker per dialogue line, and an audio track with one clip per spoken line (spea
 its metadata); editors open it in DaVinci Resolve, Premiere (via adapters) or OTIO's viewer.
 story.json follows ViStoryBench's layout (``Story_type``, ``Characters`` with ``prompt_en``, ``Shots``
 with ``Setting Description``, ``Plot Correspondence``, ``Characters Appearing``, ``Static Shot
-Description``, ``Shot Perspective Design``), so story-visualisation metrics can score an episode.
+Description``, ``Shot Perspective Design``), so story-visualisation metrics can score an episode; each
+character lists its reference images (``images``: every canon version the episode used) and each shot
+the version it used (``Reference Images``), as ViStoryBench's reference-based metrics need them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from showrunner.models import Bible, Shot
 from showrunner.pipelines.timing import Timeline
 from showrunner.tools.base import RenderJob
+
+if TYPE_CHECKING:
+    from showrunner.pipelines.references import RefStore
 
 
 @dataclass
@@ -90,13 +95,38 @@ def _perspective(shot: Shot) -> str:
     return f"{shot.framing.value.replace('_', ' ')}{move}"
 
 
-def story_json(bible: Bible, episode_no: int, title: str, jobs: list[RenderJob]) -> dict[str, Any]:
-    """The episode's shots and characters in ViStoryBench's story.json shape (English fields only)."""
+def story_json(bible: Bible, episode_no: int, title: str, jobs: list[RenderJob],
+               refs: RefStore | None = None) -> dict[str, Any]:
+    """The episode's shots and characters in ViStoryBench's story.json shape (English fields only).
+
+    With ``refs`` (the canon's reference images), each shot names the sheet version of each character's
+    look there and the location plate of its time of day (``Setting Reference``, where canon has one), and
+    each character lists the versions the episode used.
+    """
+    from showrunner.pipelines.references import character_key, plate_for
+
     on_screen = {c.id: c for job in jobs for c in job.characters}
+    used: dict[str, dict[int, dict[str, Any]]] = {}
+    per_shot: list[dict[str, Any]] = []
+    settings: list[dict[str, Any] | None] = []
+    for job in jobs:
+        row: dict[str, Any] = {}
+        for c in job.characters:
+            rec = refs.find(c.id, character_key(c)) if refs is not None else None
+            if refs is not None and rec is not None:
+                row[c.name] = {"id": c.id, "version": rec.version, "path": str(refs.path(rec)), "source": rec.source}
+                used.setdefault(c.name, {})[rec.version] = row[c.name]
+        plate = plate_for(refs, job.location, job.time_of_day) if refs is not None and job.location else None
+        settings.append(None if refs is None or plate is None else {
+            "id": plate.entity, "version": plate.version, "path": str(refs.path(plate)), "variant": plate.variant,
+            "source": plate.source})
+        per_shot.append(row)
     characters = {
         c.name: {"name_en": c.name, "prompt_en": c.canonical_look(), "tag": "non_human" if not c.look.face and
                  "fur" in c.look.hair else "realistic_human",
-                 "num_of_appearances": sum(c.id in [x.id for x in j.characters] for j in jobs)}
+                 "num_of_appearances": sum(c.id in [x.id for x in j.characters] for j in jobs),
+                 "images": [v["path"] for _, v in sorted(used.get(c.name, {}).items())],
+                 "reference_versions": [v for _, v in sorted(used.get(c.name, {}).items())]}
         for c in on_screen.values()}
     shots = []
     for i, job in enumerate(jobs, 1):
@@ -110,6 +140,8 @@ def story_json(bible: Bible, episode_no: int, title: str, jobs: list[RenderJob])
             "Characters Appearing": {"en": [c.name for c in job.characters]},
             "Static Shot Description": {"en": job.prompt},
             "Shot Perspective Design": {"en": _perspective(s)},
+            "Reference Images": per_shot[i - 1],
+            "Setting Reference": settings[i - 1],
         })
     return {"Story_type": {"en": bible.genre or "animated series"}, "title": title, "series": bible.title,
             "episode": episode_no, "Characters": characters, "Shots": shots}

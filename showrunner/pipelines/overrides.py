@@ -42,17 +42,27 @@ def load_overrides(project: Project, n: int) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in data.items() if isinstance(v, dict) and Path(v.get("frame", "")).is_file()}
 
 
-def _decode(image: Path) -> Image.Image:
+def normalized_png(image: Path, formats: tuple[str, ...] | None = None) -> bytes:
+    """A person's image file as RGB PNG bytes (shared by ``shot replace`` and ``ref set``).
+
+    :class:`BadInput` when it is missing, unreadable, too large or, given ``formats`` (Pillow format
+    names), of another format.
+    """
     if not image.is_file():
         raise BadInput(f"{image}: no such file")
     try:
         with Image.open(image) as im:
+            if formats is not None and im.format not in formats:
+                raise BadInput(f"{image} is a {im.format or 'unknown'} image; use a PNG or JPEG")
             if im.width * im.height > MAX_PIXELS:
                 raise BadInput(f"{image} is {im.width}x{im.height}; use an image under 8192x8192")
             im.load()
-            return im.convert("RGB")
+            rgb = im.convert("RGB")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise BadInput(f"{image} is not a readable image ({type(exc).__name__}); use a PNG or JPEG") from exc
+    buf = io.BytesIO()
+    rgb.save(buf, "PNG")
+    return buf.getvalue()
 
 
 def replace_shot(project: Project, settings: Settings, episode_no: int, shot_id: str, image: Path) -> dict[str, Any]:
@@ -63,10 +73,7 @@ def replace_shot(project: Project, settings: Settings, episode_no: int, shot_id:
     ids = [_shot_id(s) for s in shots]
     if shot_id not in ids:
         raise BadInput(f"episode {episode_no} has no shot {shot_id!r}; shots: {', '.join(ids)}")
-    img = _decode(image)
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    data = buf.getvalue()
+    data = normalized_png(image)
     sha = hashlib.sha256(data).hexdigest()
     dest = project.renders_dir / "frames" / "human" / f"{sha}.png"
     record = {"shot": shot_id, "episode": episode_no, "frame": str(dest), "sha256": sha, "source": str(image),

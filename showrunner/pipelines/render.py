@@ -28,6 +28,7 @@ from showrunner.memory.canon import Canon
 from showrunner.models import Bible, Episode, Shot
 from showrunner.pipelines import render_jobs as rj
 from showrunner.pipelines.cut import CutSound, build_cut, episode_dir, read_state, write_state
+from showrunner.pipelines.frame_qa import NO_ENCODER, FrameCritic, ShotQA, critic_for
 from showrunner.pipelines.overrides import load_overrides
 from showrunner.pipelines.project import Project
 from showrunner.pipelines.provenance import Provenance
@@ -55,6 +56,7 @@ class ShotRecord(BaseModel):
     gpu_seconds: float = 0.0
     clip_seconds: float = 0.0
     clip_gpu_seconds: float = 0.0
+    qa: ShotQA | None = Field(None, description="Frame QA of the keyframe: every take's scores, the one kept.")
 
 
 class ReferenceRecord(BaseModel):
@@ -95,6 +97,7 @@ class RenderReport(BaseModel):
 
     sheets: list[ReferenceRecord] = Field(default_factory=list,
                                           description="Character reference sheets generated in this run.")
+    qa_notice: str | None = Field(None, description="Set when frames were not checked (no frame encoder).")
     spoken: list[dict[str, Any]] = Field(default_factory=list, exclude=True,
                                          description="Lines synthesised in this run, as meter items.")
 
@@ -109,6 +112,10 @@ class RenderReport(BaseModel):
             if shot.status == "rendered":
                 out.append({"stage": "keyframe", "shot": shot.id, "backend": self.backend,
                             "seconds": shot.seconds, "gpu_seconds": shot.gpu_seconds})
+                gpu = shot.gpu_seconds > 0
+                out += [{"stage": "retake", "shot": shot.id, "take": t.take, "seed": t.seed, "backend": self.backend,
+                         "qa_score": t.worst, "seconds": t.seconds, "gpu_seconds": t.seconds if gpu else 0.0}
+                        for t in (shot.qa.takes[1:] if shot.qa else [])]
             if shot.clip_status == "rendered":
                 out.append({"stage": "clip", "shot": shot.id, "backend": self.video_backend,
                             "seconds": shot.clip_seconds, "gpu_seconds": shot.clip_gpu_seconds})
@@ -164,23 +171,29 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
         raise BadInput(f"episode {episode_no} has no shot {shot_id!r}; shots: {', '.join(ids)}")
     selected = set(ids) if shot_id is None else {shot_id}
     sheets: list[tuple[str, float]] = []
-    if getattr(image, "uses_references", False):
-        from showrunner.tools.refsheet import ensure_references
+    critic, uses_refs = critic_for(settings), bool(getattr(image, "uses_references", False))
+    if uses_refs or critic:  # each on-screen look's approved sheet (a new version where canon changed it)
+        from showrunner.pipelines.references import attach_references
 
-        refs = ensure_references(project, settings, image, [c for j in jobs for c in j.characters], sheets)
-        for j in jobs:
-            j.references = {c.id: refs[c.id] for c in j.characters if c.id in refs}
+        sheets = attach_references(project.root, settings, image, jobs, bible.style_guide)
+    qa_refs = {j.shot.id: dict(j.references) for j in jobs}
+    for j in jobs if not uses_refs else []:  # the critic's alone: a backend without an adapter never sees them
+        j.references = {}
     prov = Provenance.for_project(project.root, settings.c2pa_cert, settings.c2pa_key)
     report = RenderReport(episode=episode_no, preset=preset.name, backend=image.name,
                           video_backend=video.name if video else None, aspect=aspect,
                           sheets=[ReferenceRecord(character=cid, seconds=round(sec, 4),
                                                   gpu_seconds=round(sec, 4) if _on_gpu(image) else 0.0)
-                                  for cid, sec in sheets])
+                                  for cid, sec in sheets],
+                          qa_notice=None if critic else NO_ENCODER)
+    if progress and not critic:
+        progress({"stage": "qa", "shot": "all", "status": NO_ENCODER})
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech") as pool:
         # a one-shot retake (--shot) re-renders that frame only; its lines stay cached
         voices = _speech(project, settings, episode_no, bible, world, jobs, prov, force and shot_id is None, progress,
                          pool)
-        records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress)
+        records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress,
+                                     (critic, qa_refs))
         clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress) \
             if video else {}
         speech = voices.result() if voices else None if settings.tts == "none" else SpeechResult()
@@ -221,7 +234,8 @@ def _speech(project: Project, settings: Settings, n: int, bible: Bible, world: W
 
 
 def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], selected: set[str], force: bool,
-               prov: Provenance, report: RenderReport, progress: Progress | None
+               prov: Provenance, report: RenderReport, progress: Progress | None,
+               qa: tuple[FrameCritic | None, dict[str, dict[str, Path]]] = (None, {})
                ) -> tuple[dict[str, ShotRecord], dict[str, str]]:
     identity = backend.identity()
     overrides = load_overrides(project, jobs[0].episode)
@@ -240,7 +254,7 @@ def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], select
         keys[sid] = key
         path = rj.cache_path(project.renders_dir, "frames", key, ".png")
         if path.is_file() and not (force and sid in selected):
-            records[sid] = ShotRecord(id=sid, status="reused", frame=str(path), frame_key=key)
+            records[sid] = ShotRecord(id=sid, status="reused", frame=str(path), frame_key=key, qa=_stored_qa(path))
             report.reused += 1
         elif sid in selected:
             pending.append((job, key, path))
@@ -252,21 +266,37 @@ def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], select
         t = time.perf_counter()
         outputs = backend.render([job for job, _, _ in chunk])
         per = (time.perf_counter() - t) / len(chunk)
-        for (job, key, path), out in zip(chunk, outputs, strict=True):
+        checked: list[ShotQA | None] = [None] * len(chunk)
+        if qa[0] is not None:  # the frame critic: retakes with new seeds, within its bound
+            outputs, checked[:] = qa[0].check(backend, [j for j, _, _ in chunk], outputs,
+                                              [qa[1].get(j.shot.id, {}) for j, _, _ in chunk])
+        for (job, key, path), out, shot_qa in zip(chunk, outputs, checked, strict=True):
             side = {"kind": "keyframe", "shot": job.shot.id, "episode": job.episode, "key": key,
                     "backend": identity, "model": out.params.get("model", identity.get("model")),
                     "params": out.params, "prompt": job.prompt, "negative_prompt": job.negative_prompt,
-                    "seed": job.seed, "references": {k: str(v) for k, v in job.references.items()},
-                    "spec": rj.job_spec(job)}
+                    "seed": shot_qa.takes[shot_qa.kept].seed if shot_qa else job.seed,
+                    "references": {k: str(v) for k, v in job.references.items()}, "spec": rj.job_spec(job),
+                    "qa": shot_qa.model_dump(mode="json") if shot_qa else None}
             prov.write(path, _png(out.frames[0]), title=f"ep{job.episode:03d} {job.shot.id}", sidecar=side)
             gpu = per if identity.get("device", "cpu").startswith("cuda") else 0.0
             records[job.shot.id] = ShotRecord(id=job.shot.id, status="rendered", frame=str(path), frame_key=key,
-                                              seconds=round(per, 4), gpu_seconds=round(gpu, 4))
+                                              seconds=round(per, 4), gpu_seconds=round(gpu, 4), qa=shot_qa)
             report.rendered += 1
             report.gpu_seconds += gpu
             if progress:
                 progress({"stage": "keyframe", "shot": job.shot.id, "status": "rendered"})
     return records, keys
+
+
+def _stored_qa(path: Path) -> ShotQA | None:
+    """The frame QA a cached keyframe was rendered with (its sidecar), if any."""
+    import json
+
+    try:
+        stored = json.loads(path.with_suffix(".json").read_text(encoding="utf-8")).get("qa")
+        return ShotQA.model_validate(stored) if stored else None
+    except (OSError, ValueError):
+        return None
 
 
 def _clips(project: Project, video: Backend, jobs: list[RenderJob], frame_keys: dict[str, str],

@@ -79,5 +79,10 @@ def clip_key(frame_key_: str, job: RenderJob, identity: dict[str, Any]) -> str:
                    "move": job.shot.camera_move, "prompt": job.prompt, "backend": identity})
 
 
+def take_seed(seed: int, take: int) -> int:
+    """The seed of a shot's take-th retake (take 0 is the planned seed)."""
+    return (seed + 1_000_003 * take) % 2**31
+
+
 def cache_path(root: Path, kind: str, key: str, suffix: str) -> Path:
     return root / kind / key[:2] / f"{key}{suffix}"

@@ -100,6 +100,13 @@ def _episode_md(ep: dict[str, Any]) -> list[str]:
     lines += [f"  - \\[{f.get('severity', '?')}\\] {_md(f.get('message', ''))}" for f in findings]
     lines.append(f"- **Cost:** {ep.get('tokens', 0)} tokens, {_money(ep.get('cost_usd'))}, "
                  f"{float(ep.get('seconds', 0)):.1f} s")
+    qa = ep.get("frame_qa") or {}
+    if qa.get("shots"):
+        lines.append(f"- **Frame QA** (threshold {qa['threshold']:.2f}): {qa['passed']}/{len(qa['shots'])} "
+                     f"shot(s) pass, {qa['retakes']} retake(s)")
+        lines += [f"  - {_md(s['shot'])}: {_md(s['summary'])}" for s in qa["shots"]]
+    elif qa.get("notice"):
+        lines.append(f"- **Frame QA:** {_md(qa['notice'])}")
     if ep.get("thumbnails"):
         lines.append(f"- **Storyboard:** {len(ep['thumbnails'])} frame(s) (see the HTML report)")
     lines.append("")
@@ -193,6 +200,20 @@ def _thumbnails(project: Project, n: int, render: dict[str, Any]) -> list[str]:
     return [str(p) for p in found[:MAX_THUMBS]]
 
 
+def frame_qa_summary(render: dict[str, Any]) -> dict[str, Any]:
+    """Per-shot frame QA of a render summary: scores, retakes, passes (or the critic's notice when off)."""
+    from showrunner.pipelines.frame_qa import ShotQA
+
+    checked = [(s["id"], ShotQA.model_validate(s["qa"])) for s in render.get("shots") or []
+               if isinstance(s, dict) and s.get("qa")]
+    if not checked:
+        return {"notice": render.get("qa_notice")} if render.get("qa_notice") else {}
+    return {"threshold": checked[0][1].threshold, "passed": sum(q.passed for _, q in checked),
+            "retakes": sum(len(q.takes) - 1 for _, q in checked),
+            "shots": [{"shot": sid, "summary": q.summary(), "passed": q.passed,
+                       "scores": q.takes[q.kept].scores} for sid, q in checked]}
+
+
 def summarize_draft(project: Project, n: int, entry: dict[str, Any], ledger: Ledger,
                     night: str | None = None) -> dict[str, Any]:
     """One episode's line in a night record, from its draft files, its queue entry and the ledger."""
@@ -215,5 +236,6 @@ def summarize_draft(project: Project, n: int, entry: dict[str, Any], ledger: Led
         "tokens": spent.tokens, "cost_usd": round(spent.cost_usd, 6), "calls": spent.calls,
         "seconds": round(spent.llm_seconds + spent.render_seconds, 3),
         "thumbnails": _thumbnails(project, n, final.get("render") or {}),
+        "frame_qa": frame_qa_summary(final.get("render") or {}),
         "error": None if status != "drafting" else "draft unfinished; the next night continues it",
     }

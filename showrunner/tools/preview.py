@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from showrunner.models import CameraMove, Character, Framing
+from showrunner.models import CameraMove, Character, Framing, Location
 from showrunner.tools import draw as d
 from showrunner.tools.base import RenderJob, RenderOutput
 from showrunner.tools.caption import Caption, caption_layout
@@ -40,6 +40,7 @@ class PreviewBackend:
 
     name = "preview"
     kind = "image"
+    seeded = False  # a panel does not depend on the seed: the frame critic never retakes one
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings
@@ -205,3 +206,8 @@ def _caption(draw: ImageDraw.ImageDraw, caption: Caption, w: int, h: int) -> Non
     draw.rectangle((0, caption.top, w, h), fill=(246, 243, 234))
     for line in caption.lines:
         draw.text((line.x, line.y), line.text, font=line.font(), fill=(30, 30, 36) if line.spoken else (70, 70, 80))
+
+
+def draw_backdrop(loc: Location | None, time_of_day: str, size: tuple[int, int]) -> Image.Image:
+    """The place alone, as the panels draw it behind the figures (a location plate in the preview)."""
+    return _backdrop(location_backdrop(loc, time_of_day), size[0], size[1], 1.0)

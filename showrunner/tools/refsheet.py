@@ -1,48 +1,58 @@
-"""Character reference sheets: one per character, made once, reused by every shot (IP-Adapter input).
+"""What a reference image is: a character's sheet or a location's plate, its prompt, seed and pixels.
 
-A person may supply their own: ``<project>/canon/references/<character-id>.png`` (or .jpg) wins, since
-the canon folder is approved material. Otherwise the keyframe backend generates one from the
-character's canonical look ("character turnaround sheet ... plain background") with a seed derived from
-the character id, and it is cached under ``renders/refs/`` keyed by the look and the backend identity,
-so a changed look or model makes a new sheet and nothing else. :func:`draw_sheet` is the Pillow version
-(figure, palette swatches, look text) shown at the bible gate and used by backends without weights.
+A **sheet** shows one character in one look (fixed traits plus outfit: what stays the same across a run
+of shots) as a turnaround in a neutral pose on a plain background; a **plate** shows one location at one
+time of day, empty. A reviewer's notes from a rejected gate go into the prompt. The configured keyframe
+backend makes them (no references on the job, so an IP-Adapter stays silent); the ``preview`` backend
+draws them with Pillow (:func:`draw_sheet`, :func:`draw_plate`). Where they are stored, versioned and
+approved is :mod:`showrunner.pipelines.references`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw
 
-from showrunner.models import Character, Shot
-from showrunner.pipelines.project import Project
+from showrunner.models import Character, CurrentLook, Location, Shot
 from showrunner.tools import draw as d
 from showrunner.tools.base import RenderJob
 from showrunner.tools.look import character_palette
 
 if TYPE_CHECKING:
-    from showrunner.config import Settings
     from showrunner.tools.base import Backend
 
-VERSION = "refsheet-1"
+VERSION = "refsheet-2"
+NEGATIVE = "cropped, multiple people, text, watermark"
+PLATE_NEGATIVE = "people, characters, text, watermark"
 
 
-def sheet_prompt(c: Character, style: str = "") -> str:
-    parts = [style, "character reference sheet, full body turnaround, front view and side view",
-             c.canonical_look(), "plain light grey background, even lighting"]
+def sheet_look(c: Character) -> Character:
+    """The character as a sheet shows them: fixed traits and outfit (no props or passing injuries)."""
+    return c.model_copy(update={"state": CurrentLook(outfit=c.state.outfit)})
+
+
+def sheet_prompt(c: Character, style: str = "", notes: list[str] | None = None) -> str:
+    parts = [style, "character reference sheet, full body turnaround, front view, side view and back view, "
+             "neutral standing pose", sheet_look(c).canonical_look(), *(notes or []),
+             "plain light grey background, even lighting"]
     return ", ".join(p for p in parts if p)
 
 
-def sheet_seed(c: Character) -> int:
-    return int(hashlib.sha256(f"refsheet:{c.id}".encode()).hexdigest()[:8], 16) % (2**31)
+def plate_prompt(loc: Location, time_of_day: str, style: str = "", notes: list[str] | None = None) -> str:
+    parts = [style, "background plate, establishing wide shot, empty scene, no people", loc.look_at(time_of_day),
+             time_of_day, *(notes or [])]
+    return ", ".join(p for p in parts if p)
+
+
+def ref_seed(entity: str, variant: str = "") -> int:
+    return int(hashlib.sha256(f"refsheet:{entity}:{variant}".encode()).hexdigest()[:8], 16) % (2**31)
 
 
 def draw_sheet(c: Character, size: tuple[int, int] = (512, 512)) -> Image.Image:
     """A Pillow turnaround: front and back figure, palette swatches, name and look."""
+    c = sheet_look(c)
     w, h = size
     img = Image.new("RGB", size, (232, 232, 236))
     draw = ImageDraw.Draw(img)
@@ -56,79 +66,37 @@ def draw_sheet(c: Character, size: tuple[int, int] = (512, 512)) -> Image.Image:
     return img
 
 
-def user_reference(project: Project, c: Character) -> Path | None:
-    for ext in (".png", ".jpg", ".jpeg"):
-        p = project.canon_dir / "references" / f"{c.id}{ext}"
-        if p.is_file():
-            return p
-    return None
+def draw_plate(loc: Location, time_of_day: str, size: tuple[int, int] = (640, 360)) -> Image.Image:
+    """A Pillow plate: the place as the preview panels draw it, with its name and time of day."""
+    from showrunner.tools.preview import draw_backdrop
+
+    img = draw_backdrop(loc, time_of_day, size)
+    ImageDraw.Draw(img).text((10, 10), f"{loc.name}{', ' + time_of_day if time_of_day else ''}",
+                             font=d.font(16, bold=True), fill=(250, 250, 250))
+    return img
 
 
-def _sheet_job(c: Character, settings: Settings) -> RenderJob:
-    size = settings.render.height
-    return RenderJob(shot=Shot(id=f"ref-{c.id}", scene=1, action="reference sheet"), episode=0,
-                     prompt=sheet_prompt(c), negative_prompt="cropped, multiple people, text", seed=sheet_seed(c),
-                     width=size, height=size, steps=max(1, settings.render.steps), characters=[c])
-
-
-def ensure_references(project: Project, settings: Settings, backend: Backend, characters: list[Character],
-                      rendered: list[tuple[str, float]] | None = None) -> dict[str, Path]:
-    """Character id -> reference sheet path, generating (and signing) the missing ones.
-
-    Each sheet generated here is appended to ``rendered`` as ``(character id, seconds)``, so the caller
-    can meter it like any other render.
-    """
-    from showrunner.pipelines.provenance import Provenance
-    from showrunner.pipelines.render_jobs import digest
-
-    out: dict[str, Path] = {}
-    identity = {k: v for k, v in backend.identity().items() if k not in ("ip_adapter", "ip_scale", "controlnet")}
-    prov: Provenance | None = None
-    for c in {c.id: c for c in characters}.values():
-        supplied = user_reference(project, c)
-        if supplied:
-            out[c.id] = supplied
-            continue
-        look = c.model_dump(mode="json", include={"name", "look", "state", "palette"})
-        key = digest({"v": VERSION, "look": look, "backend": identity})
-        path = project.renders_dir / "refs" / f"{c.id}-{key[:16]}.png"
-        if not path.is_file():
-            job = _sheet_job(c, settings)
-            start = time.perf_counter()
-            image, params = _generate(backend, job)
-            if rendered is not None:
-                rendered.append((c.id, time.perf_counter() - start))
-            buf = io.BytesIO()
-            image.save(buf, "PNG")
-            prov = prov or Provenance.for_project(project.root, settings.c2pa_cert, settings.c2pa_key)
-            prov.write(path, buf.getvalue(), title=f"{c.name} reference sheet",
-                       sidecar={"kind": "reference_sheet", "character": c.id, "prompt": job.prompt,
-                                "seed": job.seed, "model": identity.get("model"), "params": params})
-        out[c.id] = path
-    return out
-
-
-def _generate(backend: Backend, job: RenderJob) -> tuple[Image.Image, dict[str, Any]]:
+def make_sheet(backend: Backend, c: Character, *, size: int, steps: int, style: str = "",
+               notes: list[str] | None = None) -> tuple[Image.Image, dict[str, Any]]:
+    """One character sheet from ``backend`` (Pillow for ``preview``); returns the image and its parameters."""
+    prompt, seed = sheet_prompt(c, style, notes), ref_seed(c.id)
     if backend.name == "preview":
-        return draw_sheet(job.characters[0], (job.width, job.height)), {"backend": "preview"}
-    result = backend.render([job])[0]  # no references on the job: the adapter is silenced for the sheet
-    return result.frames[0], result.params
+        return draw_sheet(c, (size, size)), {"backend": "preview", "prompt": prompt, "seed": seed}
+    job = RenderJob(shot=Shot(id=f"ref-{c.id}", scene=1, action="reference sheet"), episode=0, prompt=prompt,
+                    negative_prompt=NEGATIVE, seed=seed, width=size, height=size, steps=max(1, steps),
+                    characters=[sheet_look(c)], style=style)
+    out = backend.render([job])[0]
+    return out.frames[0], {**out.params, "prompt": prompt, "seed": seed}
 
 
-def write_review_sheets(root: Path, characters: list[Character]) -> dict[str, str]:
-    """Draw every character's reference sheet for the bible gate; returns ``{character id: png path}``.
-
-    Deterministic (same look, same bytes), so a node re-run on resume rewrites identical files. These are
-    review aids showing each canonical look before it becomes canon; keyframe backends make their own
-    sheets (or take the user's from ``canon/references/``).
-    """
-    from showrunner.io import atomic_write
-
-    out: dict[str, str] = {}
-    for c in characters:
-        buf = io.BytesIO()
-        draw_sheet(c).save(buf, "PNG")
-        path = root / "drafts" / "bible" / "references" / f"{c.id}.png"
-        atomic_write(path, buf.getvalue())
-        out[c.id] = str(path)
-    return out
+def make_plate(backend: Backend, loc: Location, time_of_day: str, *, size: tuple[int, int], steps: int,
+               style: str = "", notes: list[str] | None = None) -> tuple[Image.Image, dict[str, Any]]:
+    """One location plate at ``time_of_day`` from ``backend`` (Pillow for ``preview``)."""
+    prompt, seed = plate_prompt(loc, time_of_day, style, notes), ref_seed(loc.id, time_of_day)
+    if backend.name == "preview":
+        return draw_plate(loc, time_of_day, size), {"backend": "preview", "prompt": prompt, "seed": seed}
+    job = RenderJob(shot=Shot(id=f"plate-{loc.id}", scene=1, action="location plate"), episode=0, prompt=prompt,
+                    negative_prompt=PLATE_NEGATIVE, seed=seed, width=size[0], height=size[1], steps=max(1, steps),
+                    location=loc, time_of_day=time_of_day, style=style)
+    out = backend.render([job])[0]
+    return out.frames[0], {**out.params, "prompt": prompt, "seed": seed}

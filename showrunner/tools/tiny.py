@@ -5,8 +5,10 @@ byte-level vocabulary built in memory. Each twin is saved once with ``save_pretr
 folder and then loaded by the production backends through ``from_pretrained(local_files_only=True)``,
 exactly like a real model folder, so tests exercise the real code path. Names: ``tiny-sd`` (text-to-image,
 with an ``ip-adapter/`` subfolder: random IP-Adapter weights + a tiny CLIP image encoder),
-``tiny-controlnet`` and ``tiny-svd`` (image-to-video). Set ``image_model``/``video_model``/``ip_adapter``/
-``controlnet`` to one of these names, or to the folder :func:`ensure` returns.
+``tiny-controlnet``, ``tiny-svd`` (image-to-video), ``tiny-clip-vision`` (a CLIP vision encoder with
+projection and its image processor, for frame QA) and ``tiny-clip`` (a whole CLIP with its tokenizer).
+Set ``image_model``/``video_model``/``ip_adapter``/``controlnet``/``frame_encoder`` to one of these names,
+or to the folder :func:`ensure` returns.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 VERSION = "tiny-1"
-TINY_NAMES = ("tiny-sd", "tiny-controlnet", "tiny-svd", "tiny-ip-adapter")
+TINY_NAMES = ("tiny-sd", "tiny-controlnet", "tiny-svd", "tiny-ip-adapter", "tiny-clip-vision", "tiny-clip")
 
 
 def cache_root() -> Path:
@@ -153,8 +155,43 @@ def _save_svd(folder: Path) -> None:
     pipe.save_pretrained(folder)
 
 
+def _save_clip_vision(folder: Path) -> None:
+    import torch
+    import transformers
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    processor: Any = getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
+    torch.manual_seed(2)
+    enc = CLIPVisionModelWithProjection(CLIPVisionConfig(hidden_size=32, projection_dim=16, num_hidden_layers=2,
+                                                         num_attention_heads=4, image_size=64, intermediate_size=37,
+                                                         patch_size=8))
+    enc.save_pretrained(folder)
+    processor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64}).save_pretrained(folder)
+
+
+def _save_clip(folder: Path) -> None:
+    """A whole tiny CLIP (text and vision towers): the frame critic can then count people zero-shot."""
+    import torch
+    import transformers
+    from transformers import CLIPConfig, CLIPModel
+
+    processor: Any = getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
+    torch.manual_seed(3)
+    tok = tiny_clip_tokenizer()
+    config = CLIPConfig(text_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2,
+                                     "num_attention_heads": 4, "vocab_size": len(tok), "max_position_embeddings": 77,
+                                     "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 1},
+                        vision_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2,
+                                       "num_attention_heads": 4, "image_size": 64, "patch_size": 8},
+                        projection_dim=16)
+    CLIPModel(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    processor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64}).save_pretrained(folder)
+
+
 BUILDERS: dict[str, Callable[[Path], None]] = {"tiny-sd": _save_sd, "tiny-controlnet": _save_controlnet,
-                                                "tiny-svd": _save_svd}
+                                                "tiny-svd": _save_svd, "tiny-clip-vision": _save_clip_vision,
+                                                "tiny-clip": _save_clip}
 
 
 def ensure(name: str) -> Path:

@@ -130,6 +130,9 @@ class World:
             f = self.latest(cid, FactKind.fixed_appearance, trait, episode, scene)
             if f is not None:
                 setattr(fixed, trait, f.object)
+        marks = self.latest(cid, FactKind.fixed_appearance, "marks", episode, scene)  # a scar gained in E3
+        if marks is not None:
+            fixed.marks = [m.strip() for m in marks.object.split(";") if m.strip()]
         outfit = self.latest(cid, FactKind.current_appearance, "outfit", episode, scene)
         state = CurrentLook(outfit=outfit.object if outfit else base.state.outfit)
         injuries = [f for f in self.about(cid, FactKind.current_appearance, episode, scene)

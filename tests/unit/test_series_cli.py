@@ -33,9 +33,12 @@ def test_new_stops_at_bible_then_approve_moves_on(tmp_path: Path) -> None:
     p = tmp_path / "P"
     out = js(cli("new", "A lighthouse keeper's daughter finds a map", "--episodes", "2", "--project", p, "--json"))
     assert out["status"] == "waiting" and out["pending"]["gate"] == "bible"
-    sheets = out["pending"]["reference_sheets"]  # every canonical look drawn for review before it is canon
+    refs = out["pending"]["references"]  # every canonical look and place drawn for review before it is canon
+    sheets = {r["entity"]: r["path"] for r in refs if r["kind"] == "character"}
     assert set(sheets) == {c["id"] for c in out["pending"]["artifact"]["characters"]}
-    assert all(Path(v).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for v in sheets.values())
+    assert {r["entity"] for r in refs if r["kind"] == "location"} == \
+        {loc["id"] for loc in out["pending"]["artifact"]["locations"]}
+    assert all(Path(r["path"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for r in refs)
     st = js(cli("status", "-p", p, "--json"))
     assert st["pending"] == {"gate": "bible", "episode": 0, "waiting_for": "the showrunner (series bible)"}
     assert st["per_episode"]["0"]["calls"] == 1
@@ -43,6 +46,8 @@ def test_new_stops_at_bible_then_approve_moves_on(tmp_path: Path) -> None:
     assert review.returncode == 0 and "Mira Vale" in review.stdout and "approve" in review.stdout
     out = js(cli("approve", "-p", p, "--notes", "lovely", "--json"))
     assert out["pending"]["gate"] == "script" and out["pending"]["episode"] == 1
+    approved = {f.parent.name for f in (p / "canon" / "references").glob("*/v1.png")}  # the approved images
+    assert approved == {r["entity"] for r in refs}
     st = js(cli("status", "-p", p, "--json"))
     assert st["pending"]["gate"] == "script" and st["per_episode"]["1"]["prompt_tokens"] > 0
     rej = cli("reject", "-p", p)  # --notes is required

@@ -113,8 +113,8 @@ def test_render_episode_with_tiny_twin(tmp_path: Path, monkeypatch: pytest.Monke
                              device="cpu")
     first = render_episode(project, settings, 1)
     assert (first.rendered, first.reused) == (4, 0) and first.outputs
-    refs = sorted((project.renders_dir / "refs").glob("*.png"))
-    assert len(refs) == 3  # one reference sheet per character, made once
+    refs = sorted((project.canon_dir / "references").glob("*/v*.png"))
+    assert len(refs) == 3  # one reference sheet per character, made once, kept in canon
     stages = [i["stage"] for i in first.items() if i["stage"] != "tts"]  # every sheet and frame generated
     assert stages == ["reference"] * 3 + ["keyframe"] * 4
     side = json.loads(Path(first.shots[0].frame or "").with_suffix(".json").read_text())
@@ -122,4 +122,4 @@ def test_render_episode_with_tiny_twin(tmp_path: Path, monkeypatch: pytest.Monke
     second = render_episode(project, settings, 1)
     assert (second.rendered, second.reused, second.cut_rendered) == (0, 4, False)
     assert second.items() == []  # cache hits cost nothing
-    assert sorted((project.renders_dir / "refs").glob("*.png")) == refs
+    assert sorted((project.canon_dir / "references").glob("*/v*.png")) == refs
