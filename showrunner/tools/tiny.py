@@ -5,8 +5,9 @@ byte-level vocabulary built in memory. Each twin is saved once with ``save_pretr
 folder and then loaded by the production backends through ``from_pretrained(local_files_only=True)``,
 exactly like a real model folder, so tests exercise the real code path. Names: ``tiny-sd`` (text-to-image,
 with an ``ip-adapter/`` subfolder: random IP-Adapter weights + a tiny CLIP image encoder),
-``tiny-controlnet`` and ``tiny-svd`` (image-to-video). Set ``image_model``/``video_model``/``ip_adapter``/
-``controlnet`` to one of these names, or to the folder :func:`ensure` returns.
+``tiny-controlnet`` and ``tiny-svd`` (image-to-video); ``tiny-sdxl``, ``tiny-flux`` and their
+``-controlnet`` twins come from :mod:`showrunner.tools.tiny_families`. Set ``image_model``/``video_model``/
+``ip_adapter``/``controlnet`` to one of these names, or to the folder :func:`ensure` returns.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-VERSION = "tiny-1"
-TINY_NAMES = ("tiny-sd", "tiny-controlnet", "tiny-svd", "tiny-ip-adapter")
+VERSION = "tiny-2"  # 2: tiny-sdxl, tiny-flux and their ControlNets / IP-Adapter
+TINY_NAMES = ("tiny-sd", "tiny-controlnet", "tiny-svd", "tiny-ip-adapter", "tiny-sdxl", "tiny-sdxl-controlnet",
+              "tiny-sdxl-ip-adapter", "tiny-flux", "tiny-flux-controlnet")
 
 
 def cache_root() -> Path:
@@ -98,22 +100,28 @@ def tiny_ip_adapter_state_dict(unet: Any) -> dict[str, Any]:
                            "norm.weight": proj["norm.weight"], "norm.bias": proj["norm.bias"]}, "ip_adapter": ip}
 
 
-def _save_sd(folder: Path) -> None:
+def save_ip_adapter(unet: Any, folder: Path) -> None:
+    """Random IP-Adapter weights for ``unet`` and a tiny CLIP image encoder, in ``folder/ip-adapter``."""
     import torch
     from safetensors.torch import save_file
     from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
 
-    pipe = build_tiny_sd()
-    pipe.save_pretrained(folder)
-    sd = tiny_ip_adapter_state_dict(pipe.unet)
+    sd = tiny_ip_adapter_state_dict(unet)
     flat = {f"{group}.{k}": v.contiguous() for group, d in sd.items() for k, v in d.items()}
     (folder / "ip-adapter").mkdir(exist_ok=True)
     save_file(flat, str(folder / "ip-adapter" / "ip-adapter.safetensors"))
     torch.manual_seed(1)
-    enc = CLIPVisionModelWithProjection(CLIPVisionConfig(hidden_size=32, projection_dim=32, num_hidden_layers=2,
+    dim = unet.config.cross_attention_dim
+    enc = CLIPVisionModelWithProjection(CLIPVisionConfig(hidden_size=32, projection_dim=dim, num_hidden_layers=2,
                                                          num_attention_heads=4, image_size=224, intermediate_size=37,
                                                          patch_size=14))
     enc.save_pretrained(folder / "ip-adapter" / "image_encoder")
+
+
+def _save_sd(folder: Path) -> None:
+    pipe = build_tiny_sd()
+    pipe.save_pretrained(folder)
+    save_ip_adapter(pipe.unet, folder)
 
 
 def _save_controlnet(folder: Path) -> None:
@@ -153,14 +161,25 @@ def _save_svd(folder: Path) -> None:
     pipe.save_pretrained(folder)
 
 
-BUILDERS: dict[str, Callable[[Path], None]] = {"tiny-sd": _save_sd, "tiny-controlnet": _save_controlnet,
-                                                "tiny-svd": _save_svd}
+def _family(name: str) -> Callable[[Path], None]:
+    def save(folder: Path) -> None:
+        from showrunner.tools import tiny_families
+
+        getattr(tiny_families, name)(folder)
+
+    return save
+
+
+BUILDERS: dict[str, Callable[[Path], None]] = {
+    "tiny-sd": _save_sd, "tiny-controlnet": _save_controlnet, "tiny-svd": _save_svd,
+    "tiny-sdxl": _family("save_sdxl"), "tiny-sdxl-controlnet": _family("save_sdxl_controlnet"),
+    "tiny-flux": _family("save_flux"), "tiny-flux-controlnet": _family("save_flux_controlnet")}
 
 
 def ensure(name: str) -> Path:
     """Folder of the saved twin ``name`` (built on first use, atomically: a crash leaves no half folder)."""
-    if name == "tiny-ip-adapter":
-        return ensure("tiny-sd") / "ip-adapter"
+    if name in ("tiny-ip-adapter", "tiny-sdxl-ip-adapter"):
+        return ensure("tiny-sdxl" if "sdxl" in name else "tiny-sd") / "ip-adapter"
     if name not in BUILDERS:
         raise KeyError(name)
     folder = cache_root() / f"{name}-{VERSION}"

@@ -55,8 +55,35 @@ def cached_models() -> int:
 
 
 def _key(task: str, model: str, settings: Settings) -> tuple[Any, ...]:
+    fam = {k: (v.scheduler, [lo.model_dump_json() for lo in v.loras]) for k, v in settings.families.items()}
     return (task, model, settings.ip_adapter, settings.controlnet, *device_and_dtype(settings), settings.offload,
-            settings.vae_tiling)
+            settings.vae_tiling, settings.family, repr(sorted(fam.items())))
+
+
+def _configure(pipe: Any, model: str, settings: Settings) -> None:
+    """The family's scheduler and LoRAs (settings.families), applied once when the pipeline loads."""
+    import diffusers
+
+    from showrunner.tools import families
+
+    _, fs = families.resolve(settings, tiny.resolve(model))
+    if fs.scheduler:
+        cls = getattr(diffusers, fs.scheduler, None)
+        if cls is None or not hasattr(cls, "from_config"):
+            raise BadInput(f"unknown scheduler {fs.scheduler!r}; use a diffusers scheduler class name such as "
+                           "DPMSolverMultistepScheduler")
+        pipe.scheduler = cls.from_config(pipe.scheduler.config)
+    if fs.loras:
+        names = []
+        for i, lora in enumerate(fs.loras):
+            if not Path(lora.path).expanduser().exists():
+                raise BadInput(f"LoRA {lora.path} not found; fix the families setting")
+            try:
+                pipe.load_lora_weights(str(Path(lora.path).expanduser()), adapter_name=f"lora{i}")
+            except (ValueError, ImportError) as exc:
+                raise BadInput(f"cannot load LoRA {lora.path}: {' '.join(str(exc).split())[:160]}") from exc
+            names.append(f"lora{i}")
+        pipe.set_adapters(names, adapter_weights=[lo.weight for lo in fs.loras])
 
 
 def _place(pipe: Any, settings: Settings) -> Any:
@@ -112,6 +139,7 @@ def text2img(model: str, settings: Settings) -> Any:
                 pipe = _from_pretrained(DiffusionPipeline, model, dtype, "image_model")
             if settings.ip_adapter:
                 _load_ip_adapter(pipe, settings.ip_adapter)
+            _configure(pipe, model, settings)
             _CACHE[key] = _place(pipe, settings)
         return _CACHE[key]
 
@@ -120,13 +148,16 @@ def controlnet_pipe(model: str, settings: Settings) -> Any:
     key = _key("controlnet", model, settings)
     with _LOCK:
         if key not in _CACHE:
-            from diffusers import AutoPipelineForText2Image, ControlNetModel
+            import diffusers
+
+            from showrunner.tools import families
 
             _, dtype = device_and_dtype(settings)
             assert settings.controlnet
-            net = _from_pretrained(ControlNetModel, settings.controlnet, dtype, "controlnet")
+            fam, _ = families.resolve(settings, tiny.resolve(model))
+            net = _from_pretrained(getattr(diffusers, fam.controlnet_class), settings.controlnet, dtype, "controlnet")
             base = text2img(model, settings)
-            _CACHE[key] = _place(AutoPipelineForText2Image.from_pipe(base, controlnet=net), settings)
+            _CACHE[key] = _place(diffusers.AutoPipelineForText2Image.from_pipe(base, controlnet=net), settings)
         return _CACHE[key]
 
 
