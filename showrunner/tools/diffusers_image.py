@@ -78,8 +78,7 @@ class DiffusersImageBackend:
 
             pipe = self.pipeline()
             with Image.open(path) as im, torch.no_grad():
-                embeds, _ = pipe.encode_image(im.convert("RGB"), pipe.device, 1)
-            self._embeds[path] = embeds[0]
+                self._embeds[path] = self.family.image_embed(pipe, im.convert("RGB"))
         return self._embeds[path]
 
     character_embed = reference_embed

@@ -19,7 +19,7 @@ from typing import Any
 
 VERSION = "tiny-2"  # 2: tiny-sdxl, tiny-flux and their ControlNets / IP-Adapter
 TINY_NAMES = ("tiny-sd", "tiny-controlnet", "tiny-svd", "tiny-ip-adapter", "tiny-sdxl", "tiny-sdxl-controlnet",
-              "tiny-sdxl-ip-adapter", "tiny-flux", "tiny-flux-controlnet")
+              "tiny-sdxl-ip-adapter", "tiny-flux", "tiny-flux-controlnet", "tiny-flux-ip-adapter")
 
 
 def cache_root() -> Path:
@@ -178,8 +178,8 @@ BUILDERS: dict[str, Callable[[Path], None]] = {
 
 def ensure(name: str) -> Path:
     """Folder of the saved twin ``name`` (built on first use, atomically: a crash leaves no half folder)."""
-    if name in ("tiny-ip-adapter", "tiny-sdxl-ip-adapter"):
-        return ensure("tiny-sdxl" if "sdxl" in name else "tiny-sd") / "ip-adapter"
+    if name.endswith("-ip-adapter"):
+        return ensure({"tiny-ip-adapter": "tiny-sd"}.get(name, name.removesuffix("-ip-adapter"))) / "ip-adapter"
     if name not in BUILDERS:
         raise KeyError(name)
     folder = cache_root() / f"{name}-{VERSION}"

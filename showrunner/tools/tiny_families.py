@@ -3,10 +3,10 @@
 The same idea as :mod:`showrunner.tools.tiny`: configs follow diffusers' own fast tests, tokenizers are
 built in memory (byte-level CLIP; a character-level T5 ``Unigram`` vocabulary for Flux's long-context
 encoder), nothing is downloaded. :mod:`tiny` saves them with ``save_pretrained`` under the names
-``tiny-sdxl`` (with ``tiny-sdxl-ip-adapter``), ``tiny-sdxl-controlnet``, ``tiny-flux`` and
-``tiny-flux-controlnet``, so the production
-loaders (``from_pretrained(local_files_only=True)``) and the family detection from ``model_index.json``
-run on them exactly as on a real model folder.
+``tiny-sdxl`` (with ``tiny-sdxl-ip-adapter``), ``tiny-sdxl-controlnet``, ``tiny-flux`` (with
+``tiny-flux-ip-adapter``: random XLabs-layout weights and a tiny CLIP image encoder) and
+``tiny-flux-controlnet``, so the production loaders (``from_pretrained(local_files_only=True)``) and
+the family detection from ``model_index.json`` run on them exactly as on a real model folder.
 """
 
 from __future__ import annotations
@@ -108,8 +108,38 @@ def save_sdxl_controlnet(folder: Path) -> None:
         folder)
 
 
+def flux_ip_adapter_state_dict(transformer: Any, image_dim: int = 32) -> dict[str, Any]:
+    """Random XLabs-layout Flux IP-Adapter weights for ``transformer`` (what ``load_ip_adapter`` converts)."""
+    import torch
+    from diffusers.models.embeddings import ImageProjection
+
+    cad, inner = transformer.config.joint_attention_dim, transformer.inner_dim
+    proj = ImageProjection(cross_attention_dim=cad, image_embed_dim=image_dim, num_image_text_embeds=4).state_dict()
+    ip = {}
+    for i in range(transformer.config.num_layers):  # one per double-stream block
+        for kind in ("k", "v"):
+            layer = torch.nn.Linear(cad, inner)
+            ip[f"{i}.to_{kind}_ip.weight"], ip[f"{i}.to_{kind}_ip.bias"] = layer.weight.data, layer.bias.data
+    return {"image_proj": {"proj.weight": proj["image_embeds.weight"], "proj.bias": proj["image_embeds.bias"],
+                           "norm.weight": proj["norm.weight"], "norm.bias": proj["norm.bias"]}, "ip_adapter": ip}
+
+
 def save_flux(folder: Path) -> None:
-    build_tiny_flux().save_pretrained(folder)
+    import torch
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    pipe = build_tiny_flux()
+    pipe.save_pretrained(folder)
+    sd = flux_ip_adapter_state_dict(pipe.transformer)
+    (folder / "ip-adapter").mkdir(exist_ok=True)
+    save_file({f"{g}.{k}": v.contiguous() for g, d in sd.items() for k, v in d.items()},
+              str(folder / "ip-adapter" / "ip-adapter.safetensors"))
+    torch.manual_seed(1)
+    CLIPVisionModelWithProjection(CLIPVisionConfig(hidden_size=32, projection_dim=32, num_hidden_layers=2,
+                                                   num_attention_heads=4, image_size=224, intermediate_size=37,
+                                                   patch_size=14)).save_pretrained(folder / "ip-adapter" /
+                                                                                   "image_encoder")
 
 
 def save_flux_controlnet(folder: Path) -> None:

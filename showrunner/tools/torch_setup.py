@@ -110,8 +110,10 @@ def _from_pretrained(loader: Any, model: str, dtype: Any, what: str) -> Any:
                            "download it first (hf download ...) or point the setting at a local folder") from exc
 
 
-def _load_ip_adapter(pipe: Any, spec: str) -> None:
+def _load_ip_adapter(pipe: Any, spec: str, model: str, settings: Settings) -> None:
     """``spec`` is a weights file, or a folder holding one; the image encoder sits beside it."""
+    from showrunner.tools import families
+
     path = Path(tiny.resolve(spec))
     if path.is_dir():
         files = sorted(path.glob("*.safetensors")) or sorted(path.glob("*.bin"))
@@ -120,9 +122,10 @@ def _load_ip_adapter(pipe: Any, spec: str) -> None:
         path = files[0]
     if not path.is_file():
         raise BadInput(f"IP-Adapter weights {path} not found; fix the ip_adapter setting")
-    encoder = "image_encoder" if (path.parent / "image_encoder").is_dir() else None
-    pipe.load_ip_adapter(str(path.parent), subfolder="", weight_name=path.name, image_encoder_folder=encoder,
-                         local_files_only=True)
+    fam, _ = families.resolve(settings, tiny.resolve(model))
+    encoder = path.parent / "image_encoder" if (path.parent / "image_encoder").is_dir() else None
+    pipe.load_ip_adapter(str(path.parent), weight_name=path.name, local_files_only=True,
+                         **fam.ip_load_kwargs(encoder, device_and_dtype(settings)[1]))
 
 
 def text2img(model: str, settings: Settings) -> Any:
@@ -138,7 +141,7 @@ def text2img(model: str, settings: Settings) -> Any:
             except ServiceError:
                 pipe = _from_pretrained(DiffusionPipeline, model, dtype, "image_model")
             if settings.ip_adapter:
-                _load_ip_adapter(pipe, settings.ip_adapter)
+                _load_ip_adapter(pipe, settings.ip_adapter, model, settings)
             _configure(pipe, model, settings)
             _CACHE[key] = _place(pipe, settings)
         return _CACHE[key]

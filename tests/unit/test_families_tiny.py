@@ -83,8 +83,8 @@ def test_family_settings_reach_the_pipeline(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="unknown scheduler 'Nope'"):
         DiffusersImageBackend(Settings(image_model="tiny-sd", device="cpu",
                                        families={"sd15": {"scheduler": "Nope"}})).pipeline()
-    with pytest.raises(BadInput, match="ip_adapter is not supported for the flux family"):
-        DiffusersImageBackend(Settings(image_model="tiny-flux", ip_adapter="tiny-ip-adapter", device="cpu"))
+    with pytest.raises(BadInput, match="the sd15 family needs a ControlNetModel"):
+        DiffusersImageBackend(Settings(image_model="tiny-sd", controlnet="tiny-flux-controlnet", device="cpu"))
 
 
 def test_entity_masks_keep_each_reference_in_its_figure(tmp_path: Path) -> None:
@@ -105,6 +105,23 @@ def test_entity_masks_keep_each_reference_in_its_figure(tmp_path: Path) -> None:
     (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = boxes["ada-quill"], boxes["bruno"]
     in_bruno, in_ada = diff[by0:by1, bx0:bx1].mean(), diff[ay0:ay1, ax0:ax1].mean()
     assert in_bruno > 2 * in_ada  # Bruno's new reference steers Bruno's region, hardly Ada's
+
+
+def test_flux_ip_adapter_references_steer_the_whole_frame(tmp_path: Path) -> None:
+    backend = DiffusersImageBackend(Settings(image_model="tiny-flux", ip_adapter="tiny-flux-ip-adapter", device="cpu",
+                                             families={"flux": {"ip_adapter_scale": 4.0}}))
+    refs = {}
+    for c in sample_bible().characters:
+        refs[c.id] = tmp_path / f"{c.id}.png"
+        draw_sheet(c, (128, 128)).save(refs[c.id])
+    job, other = jobs()[2], jobs()[2]
+    job.references = {"ada-quill": refs["ada-quill"], "captain-vell": refs["captain-vell"]}
+    other.references = {"ada-quill": refs["bruno"], "captain-vell": refs["captain-vell"]}
+    a, b = backend.render([job, other])
+    assert a.params["ip_adapter_scale"] == 4.0 and a.params["ip_adapter_masks"] is False  # the documented fallback
+    assert np.abs(np.asarray(a.frames[0], dtype=np.int16) - np.asarray(b.frames[0], dtype=np.int16)).max() > 1
+    assert tuple(backend.reference_embed(str(refs["bruno"])).shape) == (32,)
+    assert backend.render([jobs()[3]])[0].params["ip_adapter_scale"] == 0.0  # no references: silenced
 
 
 def test_inpaint_keeps_unmasked_pixels_identical() -> None:

@@ -55,11 +55,16 @@ def test_family_detection_from_model_index_and_unsupported_combinations(tmp_path
     (tmp_path / "sd3" / "model_index.json").write_text(json.dumps({"_class_name": "StableDiffusion3Pipeline"}))
     with pytest.raises(BadInput, match="StableDiffusion3Pipeline, not a supported family"):
         families.resolve(Settings(), str(tmp_path / "sd3"))
-    with pytest.raises(BadInput, match="ip_adapter is not supported for the flux family"):
-        families.resolve(Settings(ip_adapter="x"), str(tmp_path / "flux"))
-    fam, fs = families.resolve(Settings(family="sdxl"), str(tmp_path / "sd15"))  # the setting wins
+    with pytest.raises(BadInput, match="image_model is a sd15 model but family is flux"):
+        families.resolve(Settings(family="flux"), str(tmp_path / "sd15"))
+    fam, fs = families.resolve(Settings(family="sdxl"), str(tmp_path / "missing"))  # no model_index: the setting
     assert fam.name == "sdxl" and fs.guidance == 6.0 and fam.controlnet_class == "ControlNetModel"
     assert families.resolve(Settings(), str(tmp_path / "flux"))[0].controlnet_class == "FluxControlNetModel"
+    (tmp_path / "cn").mkdir()
+    (tmp_path / "cn" / "config.json").write_text(json.dumps({"_class_name": "ControlNetModel"}))
+    with pytest.raises(BadInput, match="is a ControlNetModel; the flux family needs a FluxControlNetModel"):
+        families.resolve(Settings(controlnet=str(tmp_path / "cn")), str(tmp_path / "flux"))
+    assert families.resolve(Settings(controlnet=str(tmp_path / "cn")), str(tmp_path / "sdxl"))[0].name == "sdxl"
 
 
 def test_entity_masks_follow_the_storyboard_layout() -> None:

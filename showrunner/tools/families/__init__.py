@@ -7,8 +7,8 @@ A family knows what differs between model lines, so the backend has no if-chains
   to its long-context T5 encoder. ``coverage`` says how many tokens the prompt has and how many the
   embedding holds, so a test (and the sidecar) can show nothing was dropped;
 * how reference images reach the model (``ip_kwargs``): SD/SDXL IP-Adapter embeds carry the
-  classifier-free-guidance pair and accept per-entity masks; Flux has no IP-Adapter here (a one-line
-  error; see docs/architecture.md);
+  classifier-free-guidance pair and accept per-entity masks; Flux's (XLabs-layout) IP-Adapter takes
+  the embeds as they are and has no masks, so its references steer the whole frame (the fallback);
 * which ControlNet class it loads and which call argument takes the control image.
 
 The family comes from ``settings.family``, or from ``model_index.json``'s ``_class_name`` in the model
@@ -50,7 +50,6 @@ class Family(Protocol):
     pipelines: tuple[str, ...]
     controlnet_class: str
     control_arg: str
-    ip_adapter: bool
     ip_masks: bool
     negative_prompt: bool
 
@@ -64,6 +63,14 @@ class Family(Protocol):
 
     def ip_kwargs(self, pipe: Any, cond: Any, masks: Any | None) -> dict[str, Any]:
         """IP-Adapter arguments for reference embeddings ``cond`` (batch, images, dim) and optional masks."""
+        ...
+
+    def ip_load_kwargs(self, encoder: Path | None, dtype: Any) -> dict[str, Any]:
+        """``load_ip_adapter`` arguments naming the image encoder folder (None: no encoder beside the weights)."""
+        ...
+
+    def image_embed(self, pipe: Any, image: Any) -> Any:
+        """The image encoder's embedding of one reference image (1-D)."""
         ...
 
 
@@ -91,11 +98,25 @@ def detect(model_path: str) -> str | None:
                    f"use one of: {', '.join(known)}, or set family")
 
 
+def _class_name(config: Path) -> str | None:
+    try:
+        return str(json.loads(config.read_text(encoding="utf-8")).get("_class_name") or "") or None
+    except (OSError, ValueError):
+        return None
+
+
 def resolve(settings: Settings, model_path: str) -> tuple[Family, FamilySettings]:
     """The family (set, detected, else SD 1.5) and its settings; unsupported combinations fail in one line."""
-    name = settings.family if settings.family != "auto" else (detect(model_path) or "sd15")
-    fam = registry()[name]
-    if settings.ip_adapter and not fam.ip_adapter:
-        raise BadInput(f"ip_adapter is not supported for the {name} family; unset ip_adapter or use an "
-                       "SD 1.5 or SDXL image_model")
-    return fam, settings.families[name]
+    found = detect(model_path)
+    if settings.family != "auto" and found and found != settings.family:
+        raise BadInput(f"image_model is a {found} model but family is {settings.family}; set family to auto "
+                       f"or {found}")
+    fam = registry()[found or (settings.family if settings.family != "auto" else "sd15")]
+    if settings.controlnet:
+        from showrunner.tools import tiny
+
+        net = _class_name(Path(tiny.resolve(settings.controlnet)) / "config.json")
+        if net and net != fam.controlnet_class:
+            raise BadInput(f"controlnet {settings.controlnet!r} is a {net}; the {fam.name} family needs a "
+                           f"{fam.controlnet_class}")
+    return fam, settings.families[fam.name]

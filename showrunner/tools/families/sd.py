@@ -12,6 +12,7 @@ summary of the prompt's start by construction; the full prompt still reaches cro
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from showrunner.tools.families import Coverage
@@ -49,7 +50,6 @@ class SD15:
     pipelines: tuple[str, ...] = ("StableDiffusionPipeline",)
     controlnet_class = "ControlNetModel"
     control_arg = "image"
-    ip_adapter = True
     ip_masks = True
     negative_prompt = True
 
@@ -92,6 +92,14 @@ class SD15:
         if masks is not None:
             out["cross_attention_kwargs"] = {"ip_adapter_masks": [masks]}
         return out
+
+
+    def ip_load_kwargs(self, encoder: Path | None, dtype: Any) -> dict[str, Any]:
+        return {"subfolder": "", "image_encoder_folder": encoder.name if encoder else None}
+
+    def image_embed(self, pipe: Any, image: Any) -> Any:
+        embeds, _ = pipe.encode_image(image, pipe.device, 1)
+        return embeds[0]
 
 
 class SDXL(SD15):
