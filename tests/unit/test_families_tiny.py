@@ -70,6 +70,10 @@ def test_compel_chunks_keep_every_token_and_read_no_syntax() -> None:
     _, tokens, _ = compel.build_conditioning_tensor_for_conjunction(literal(text), return_tokenization=True)
     got = [int(t) for chunk in tokens for t in chunk.flatten() if int(t) not in (0, 1)]  # drop BOS/EOS/pad
     assert got == pipe.tokenizer(text, truncation=False, add_special_tokens=False).input_ids
+    for job in jobs():  # every planned prompt of the episode is held whole
+        kwargs = backend.family.prompt_kwargs(pipe, [job.prompt], [job.negative_prompt])
+        n_tokens = len(pipe.tokenizer(job.prompt, truncation=False, add_special_tokens=False).input_ids)
+        assert kwargs["prompt_embeds"].shape[1] // 77 * 75 >= n_tokens > 77
 
 
 def test_family_settings_reach_the_pipeline(tmp_path: Path) -> None:
