@@ -3,8 +3,9 @@
 The shot's current frame (its override if it has one, else the frame in the episode's ``render.json``)
 is repainted inside the white area of a mask with the image backend's inpaint pipeline (built from the
 same loaded components, :func:`torch_setup.inpaint_pipe`). The prompt is the person's words first,
-then the shot's canon prompt (looks and place, encoded whole by the family); the seed derives from the
-shot, the prompt and the mask, so the same fix gives the same pixels. The repainted region is pasted
+then the shot's canon prompt (looks and place, encoded whole by the family), with the reference
+images the frame was made with (read from its sidecar) when the backend uses references; the seed
+derives from the shot, the prompt and the mask, so the same fix gives the same pixels. The repainted region is pasted
 back through the mask, so every pixel outside it is byte-identical to the frame before. The result is
 stored content-addressed, signed as AI-edited and recorded as the shot's override
 (:func:`overrides.store_override`, the home of frame overrides), and the cut is re-assembled.
@@ -16,6 +17,7 @@ size differs from the frame's but its aspect ratio matches; an all-black mask is
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,16 @@ def current_frame(project: Project, n: int, shot_id: str) -> Path:
     return Path(frame)
 
 
+def _sidecar(frame: Path) -> dict[str, Any]:
+    from showrunner.pipelines.provenance import sidecar_path
+
+    try:
+        data = json.loads(sidecar_path(frame).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def fix_shot(project: Project, settings: Settings, n: int, shot_id: str, mask_path: Path, prompt: str, *,
              strength: float = 0.9) -> dict[str, Any]:
     """Inpaint the mask's white area of the shot's frame from ``prompt``; returns the override record."""
@@ -90,13 +102,16 @@ def fix_shot(project: Project, settings: Settings, n: int, shot_id: str, mask_pa
     jobs = rj.build_jobs(bible, script or canon.episode(n), n, shots, width=image.width, height=image.height,
                          steps=settings.render.steps, fps=settings.render.fps, world=world)
     job = next(j for j in jobs if j.shot.id == shot_id)
+    if getattr(backend, "uses_references", False):  # the references the frame was made with, from its sidecar
+        job.references = {k: Path(v) for k, v in _sidecar(source).get("references", {}).items() if Path(v).is_file()}
     mask_sha = hashlib.sha256(mask.tobytes()).hexdigest()
     job.prompt = f"{prompt.strip().rstrip('.')}. {job.prompt}"
     job.seed = int(rj.digest({"seed": job.seed, "prompt": job.prompt, "mask": mask_sha})[:8], 16) % (2**31)
     t = time.perf_counter()
     fixed = backend.inpaint(image, mask, job, strength=strength)
     record = {"kind": "fix", "human_supplied": False, "source_frame": str(source), "mask": str(mask_path),
-              "mask_sha256": mask_sha, "prompt": job.prompt, "seed": job.seed, "strength": strength,
+              "mask_sha256": mask_sha, "prompt": job.prompt,
+              "references": {k: str(v) for k, v in job.references.items()}, "seed": job.seed, "strength": strength,
               "backend": backend.identity(), "seconds": round(time.perf_counter() - t, 3), "fixed_at": time.time()}
     record = store_override(project, settings, n, shot_id, fixed, record, folder="fixed",
                             title=f"ep{n:03d} {shot_id} (fixed)", source="trainedAlgorithmicMedia")

@@ -33,7 +33,8 @@ def test_shot_fix_changes_only_the_masked_pixels(tmp_path: Path, capsys: pytest.
                                                  image_backend="diffusers", video_backend=None))
     project = make_project(tmp_path / "series")
     p = str(project.root)
-    (project.root / "settings.json").write_text(json.dumps({"image_model": "tiny-sd", "device": "cpu"}))
+    (project.root / "settings.json").write_text(json.dumps({"image_model": "tiny-sd", "ip_adapter": "tiny-ip-adapter",
+                                                                  "device": "cpu"}))
     code, out, err = run_cli(capsys, "render", "--episode", "1", "--preset", "draft", "--json", "-p", p)
     assert code == 0, err
     before_path = Path(json.loads(out)["shots"][0]["frame"])
@@ -51,6 +52,7 @@ def test_shot_fix_changes_only_the_masked_pixels(tmp_path: Path, capsys: pytest.
     assert (before[~inside] == after[~inside]).all()  # pasted back through the mask: byte-identical outside
     assert np.abs(before[inside] - after[inside]).mean() > 5  # and really repainted inside
     assert record["kind"] == "fix" and record["prompt"].startswith("a (torn) red scarf. Ada and Bruno walk")
+    assert set(record["references"]) == {"ada-quill", "bruno"}  # the frame's own references steer the fix
     assert record["cut_rendered"] and Path(record["cut"]["mp4"]).is_file()
     overrides = json.loads((project.renders_dir / "ep-001" / "overrides.json").read_text())
     assert overrides["s01-01"]["frame"] == record["frame"] and overrides["s01-01"]["human_supplied"] is False
