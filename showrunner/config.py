@@ -69,7 +69,7 @@ class FamilySettings(BaseModel):
     steps: int | None = Field(None, ge=1, le=200, description="Denoising steps; None uses the preset's.")
     scheduler: str | None = Field(None, description="diffusers scheduler class name (e.g. "
                                                     "'DPMSolverMultistepScheduler'); None keeps the model's own.")
-    loras: list[LoRA] = Field(default_factory=list, description="LoRA files and weights (needs peft).")
+    loras: list[LoRA] = Field(default_factory=list, description="LoRA files (or folders) and weights (needs peft).")
     ip_adapter_scale: float = Field(0.6, ge=0.0, le=10.0, description="How strongly reference images steer a "
                                                                       "frame (0 ignored, 1 dominant).")
     controlnet_scale: float = Field(0.8, ge=0.0, le=2.0, description="How strongly the layout conditions a frame.")

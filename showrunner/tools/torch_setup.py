@@ -76,10 +76,13 @@ def _configure(pipe: Any, model: str, settings: Settings) -> None:
     if fs.loras:
         names = []
         for i, lora in enumerate(fs.loras):
-            if not Path(lora.path).expanduser().exists():
+            path = Path(lora.path).expanduser()
+            if not path.exists():
                 raise BadInput(f"LoRA {lora.path} not found; fix the families setting")
+            where = {"weight_name": path.name} if path.is_file() else {}
             try:
-                pipe.load_lora_weights(str(Path(lora.path).expanduser()), adapter_name=f"lora{i}")
+                pipe.load_lora_weights(str(path.parent if path.is_file() else path), adapter_name=f"lora{i}",
+                                       local_files_only=True, **where)
             except (ValueError, ImportError) as exc:
                 raise BadInput(f"cannot load LoRA {lora.path}: {' '.join(str(exc).split())[:160]}") from exc
             names.append(f"lora{i}")

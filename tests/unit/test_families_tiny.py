@@ -136,3 +136,31 @@ def test_inpaint_keeps_unmasked_pixels_identical() -> None:
     fixed = backend.inpaint(image, mask, jobs(64, 48)[1])
     before, after, inside = np.asarray(image), np.asarray(fixed), np.asarray(mask) > 0
     assert (before[~inside] == after[~inside]).all() and np.abs(before[inside].astype(int) - after[inside]).mean() > 5
+
+
+def test_lora_from_family_settings_with_its_weight(tmp_path: Path) -> None:
+    pytest.importorskip("peft")
+    import torch
+    from diffusers import StableDiffusionPipeline
+    from diffusers.utils import convert_state_dict_to_diffusers
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    from showrunner.tools.tiny import build_tiny_sd
+
+    pipe = build_tiny_sd()
+    torch.manual_seed(3)
+    pipe.unet.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+                                     init_lora_weights=False))
+    StableDiffusionPipeline.save_lora_weights(tmp_path, unet_lora_layers=convert_state_dict_to_diffusers(
+        get_peft_model_state_dict(pipe.unet)), safe_serialization=True)
+    lora = str(tmp_path / "pytorch_lora_weights.safetensors")
+    frames = {}
+    for weight in (None, 0.0, 1.0):
+        fam = {"sd15": {"loras": [{"path": lora, "weight": weight}]}} if weight is not None else {}
+        backend = DiffusersImageBackend(Settings(image_model="tiny-sd", device="cpu", families=fam))
+        frames[weight] = np.asarray(backend.render([jobs()[1]])[0].frames[0], dtype=np.int16)
+    assert np.abs(frames[None] - frames[0.0]).max() <= 1 < np.abs(frames[None] - frames[1.0]).max()
+    with pytest.raises(BadInput, match="LoRA /nope.safetensors not found"):
+        DiffusersImageBackend(Settings(image_model="tiny-sd", device="cpu", families={
+            "sd15": {"loras": [{"path": "/nope.safetensors"}]}})).pipeline()
