@@ -95,12 +95,15 @@ def fix_cmd(
     """Inpaint a region of a shot's frame (needs a diffusion backend); the cut is re-assembled."""
     from showrunner.config import load_settings
     from showrunner.pipelines.fix import fix_shot
+    from showrunner.pipelines.ledger import meter_for, project_ledger
     from showrunner.pipelines.project import Project
 
     proj = Project.open(project)
     settings = load_settings(proj.root, preset=preset)
     with proj.lock("showrunner shot fix"):
         record = fix_shot(proj, settings, episode, shot, mask, prompt, strength=strength)
+        meter_for(project_ledger(proj.root, settings.prices)).renders(record["items"],
+                                                                      {"episode": episode, "node": "shot fix"})
     emit(record, as_json, f"shot {shot} of episode {episode} fixed inside {mask} (stored as {record['frame']}); "
                           f"cut {'rebuilt' if record['cut_rendered'] else 'unchanged'}")
 

@@ -77,7 +77,11 @@ def _sidecar(frame: Path) -> dict[str, Any]:
 
 def fix_shot(project: Project, settings: Settings, n: int, shot_id: str, mask_path: Path, prompt: str, *,
              strength: float = 0.9) -> dict[str, Any]:
-    """Inpaint the mask's white area of the shot's frame from ``prompt``; returns the override record."""
+    """Inpaint the mask's white area of the shot's frame from ``prompt``; returns the override record.
+
+    The record also carries the cut's outputs and ``items``: what this call rendered (the fix, and
+    anything the re-cut had to render), for the caller to meter like any render.
+    """
     from showrunner.memory.canon import Canon
     from showrunner.pipelines.render import render_episode
     from showrunner.pipelines.series import approved_storyboard
@@ -116,4 +120,9 @@ def fix_shot(project: Project, settings: Settings, n: int, shot_id: str, mask_pa
     record = store_override(project, settings, n, shot_id, fixed, record, folder="fixed",
                             title=f"ep{n:03d} {shot_id} (fixed)", source="trainedAlgorithmicMedia")
     report = render_episode(project, settings, n)
-    return {**record, "cut": report.outputs, "cut_rendered": report.cut_rendered}
+    identity = record["backend"]
+    gpu = record["seconds"] if str(identity.get("device", "cpu")).startswith("cuda") else 0.0
+    fix_item = {"stage": "fix", "shot": shot_id, "backend": identity.get("backend"), "seconds": record["seconds"],
+                "gpu_seconds": gpu}
+    return {**record, "cut": report.outputs, "cut_rendered": report.cut_rendered,
+            "items": [fix_item, *report.items()]}

@@ -56,6 +56,8 @@ def test_shot_fix_changes_only_the_masked_pixels(tmp_path: Path, capsys: pytest.
     assert record["cut_rendered"] and Path(record["cut"]["mp4"]).is_file()
     overrides = json.loads((project.renders_dir / "ep-001" / "overrides.json").read_text())
     assert overrides["s01-01"]["frame"] == record["frame"] and overrides["s01-01"]["human_supplied"] is False
+    booked = [json.loads(x) for x in (project.root / "logs" / "ledger.jsonl").read_text().splitlines()]
+    assert [r["shot"] for r in booked if r.get("stage") == "fix"] == ["s01-01"]  # the fix is metered like a render
     check = verify(Path(record["frame"]))
     assert check["valid"] and check["ai_generated"]
     code, out, _ = run_cli(capsys, "render", "--episode", "1", "--preset", "draft", "--json", "-p", p)
