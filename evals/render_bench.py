@@ -3,7 +3,8 @@
 Pinned config: 8 shots of the sample episode (tests/unit/render_sample.py) repeated, 64x64 frames, 2 steps,
 CPU, tiny-sd twin. The backend and the bare loop run on the SAME loaded pipeline object in the same
 process, interleaved, so the ratio is the backend's overhead (job building, grouping, parameter
-recording), not model speed. ``--gpu`` reads SHOWRUNNER_GPU_IMAGE_MODEL and uses 512x512, 20 steps.
+recording, and encoding the whole prompt in 75-token windows where the bare loop lets CLIP truncate it),
+not model speed. ``--gpu`` reads SHOWRUNNER_GPU_IMAGE_MODEL and uses 512x512, 20 steps.
 Writes one JSON line per run to evals/results/render_bench.jsonl.
 
     python -m evals.render_bench [--repeats 3] [--gpu]
@@ -45,9 +46,10 @@ def bench_preview(n: int = 40) -> float:
 def bench_diffusers(model: str, device: str, w: int, h: int, steps: int, n: int, repeats: int) -> dict[str, float]:
     import torch
 
-    from showrunner.tools.diffusers_image import GUIDANCE, DiffusersImageBackend
+    from showrunner.tools.diffusers_image import DiffusersImageBackend
 
     backend = DiffusersImageBackend(Settings(image_model=model, device=device))
+    guidance = backend.fs.guidance
     pipe = backend.pipeline()
     js = jobs(n, w, h, steps)
     backend.render(js[:1])  # warm-up (load + first call)
@@ -55,7 +57,7 @@ def bench_diffusers(model: str, device: str, w: int, h: int, steps: int, n: int,
     def bare() -> None:
         for j in js:
             pipe(j.prompt, negative_prompt=j.negative_prompt, width=w, height=h, num_inference_steps=steps,
-                 guidance_scale=GUIDANCE, generator=torch.Generator(device).manual_seed(j.seed))
+                 guidance_scale=guidance, generator=torch.Generator(device).manual_seed(j.seed))
 
     def ours(batch: int) -> None:
         backend.batch_size = batch

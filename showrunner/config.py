@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from showrunner.errors import BadInput
 
@@ -55,6 +55,34 @@ DEFAULT_PRICES: dict[str, Price] = {
     "gpt-4o": Price(input=2.50, output=10.00),
     "gpt-4.1-mini": Price(input=0.40, output=1.60),
     "gpt-4.1": Price(input=2.00, output=8.00),
+}
+
+
+class LoRA(BaseModel):
+    """A LoRA file fused into the keyframe model, with its weight."""
+
+    path: str
+    weight: float = 1.0
+
+
+class FamilySettings(BaseModel):
+    """Sampling settings of one model family (SD 1.5, SDXL, Flux); see ``Settings.families``."""
+
+    guidance: float = Field(7.0, ge=0.0, le=30.0, description="Classifier-free (or Flux's distilled) guidance.")
+    steps: int | None = Field(None, ge=1, le=200, description="Denoising steps; None uses the preset's.")
+    scheduler: str | None = Field(None, description="diffusers scheduler class name (e.g. "
+                                                    "'DPMSolverMultistepScheduler'); None keeps the model's own.")
+    loras: list[LoRA] = Field(default_factory=list, description="LoRA files (or folders) and weights (needs peft).")
+    ip_adapter_scale: float = Field(0.6, ge=0.0, le=10.0, description="How strongly reference images steer a "
+                                                                      "frame (0 ignored, 1 dominant).")
+    controlnet_scale: float = Field(0.8, ge=0.0, le=2.0, description="How strongly the layout conditions a frame.")
+
+
+FAMILY_NAMES = ("sd15", "sdxl", "flux")
+DEFAULT_FAMILIES: dict[str, FamilySettings] = {
+    "sd15": FamilySettings(guidance=7.0, ip_adapter_scale=0.6),
+    "sdxl": FamilySettings(guidance=6.0, ip_adapter_scale=0.6, controlnet_scale=0.6),
+    "flux": FamilySettings(guidance=3.5, ip_adapter_scale=0.7, controlnet_scale=0.7),
 }
 
 
@@ -107,6 +135,15 @@ class Settings(BaseModel):
                                                                   "character's crop and their reference that passes.")
     qa_retakes: int = Field(2, ge=0, le=8, description="Frame QA: re-renders (new seed each) of a failing frame, "
                                                        "at most.")
+    control: Literal["pose", "edges"] = Field("pose", description="What the ControlNet sees: OpenPose skeletons "
+                                                                  "at the storyboard's figure positions, or the "
+                                                                  "panel's edges.")
+    family: Literal["auto", "sd15", "sdxl", "flux"] = Field(
+        "auto", description="Model family of image_model; 'auto' reads model_index.json's _class_name.")
+    families: dict[str, FamilySettings] = Field(
+        default_factory=lambda: {k: v.model_copy() for k, v in DEFAULT_FAMILIES.items()},
+        description="Per-family guidance, steps, scheduler, LoRAs, IP-Adapter and ControlNet scale; a project's "
+                    "partial entry ({'sdxl': {'guidance': 5}}) is merged over the defaults.")
     offload: Literal["none", "model", "sequential"] = Field(
         "none", description="diffusers CPU offload: 'model' (enable_model_cpu_offload) or 'sequential'.")
     vae_tiling: bool = Field(False, description="Decode latents in tiles (large frames on small GPUs).")
@@ -131,6 +168,22 @@ class Settings(BaseModel):
     gates: list[str] = Field(default_factory=lambda: ["adaptation", "bible", "script", "storyboard", "final"])
     night_gates: list[str] = Field(default_factory=lambda: ["script", "storyboard", "render"])
     prices: dict[str, Price] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+
+    @field_validator("families", mode="before")
+    @classmethod
+    def _merge_families(cls, value: Any) -> Any:
+        if isinstance(value, str):  # SHOWRUNNER_FAMILIES holds JSON
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ValueError(f"families is not JSON: {exc}") from exc
+        if not isinstance(value, dict):
+            return value
+        unknown = sorted(set(value) - set(FAMILY_NAMES))
+        if unknown:
+            raise ValueError(f"unknown model family {unknown[0]!r}; valid: {', '.join(FAMILY_NAMES)}")
+        return {k: {**DEFAULT_FAMILIES[k].model_dump(), **(v.model_dump() if isinstance(v, FamilySettings) else v)}
+                for k, v in {**{k: {} for k in FAMILY_NAMES}, **value}.items()}
 
     @property
     def render(self) -> Preset:
@@ -174,6 +227,9 @@ ENV: dict[str, str] = {
     "SHOWRUNNER_FRAME_ENCODER": "frame_encoder",
     "SHOWRUNNER_QA_THRESHOLD": "qa_threshold",
     "SHOWRUNNER_QA_RETAKES": "qa_retakes",
+    "SHOWRUNNER_CONTROL": "control",
+    "SHOWRUNNER_FAMILY": "family",
+    "SHOWRUNNER_FAMILIES": "families",
     "SHOWRUNNER_OFFLOAD": "offload",
     "SHOWRUNNER_VAE_TILING": "vae_tiling",
     "SHOWRUNNER_C2PA_CERT": "c2pa_cert",

@@ -1,4 +1,4 @@
-"""``showrunner render``, ``showrunner shot replace`` and ``showrunner verify``.
+"""``showrunner render``, ``showrunner shot replace|fix`` and ``showrunner verify``.
 
 Commands parse arguments and call :mod:`showrunner.pipelines.render`; the diffusion stack is imported
 only by the diffusers backends, so ``render --preset preview`` and ``verify`` never load torch.
@@ -81,6 +81,34 @@ def replace_cmd(
         record = replace_shot(proj, load_settings(proj.root), episode, shot, image)
     emit(record, as_json, f"shot {shot} of episode {episode} now uses {image} (stored as {record['frame']}); "
                           f"run 'showrunner render --episode {episode}' to re-cut")
+
+
+@shot_app.command("fix")
+def fix_cmd(
+    episode: EpisodeOpt,
+    shot: Annotated[str, typer.Option("--shot", help="Shot id to fix.")],
+    mask: Annotated[Path, typer.Option("--mask", help="PNG mask of the frame: white = repaint, black = keep.")],
+    prompt: Annotated[str, typer.Option("--prompt", help="What the masked region should show.")],
+    strength: Annotated[float, typer.Option("--strength", min=0.05, max=1.0,
+                                            help="How far the region may move from today's pixels.")] = 0.9,
+    preset: PresetOpt = None,
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Inpaint a region of a shot's frame (needs a diffusion backend); the cut is re-assembled."""
+    from showrunner.config import load_settings
+    from showrunner.pipelines.fix import fix_shot
+    from showrunner.pipelines.ledger import meter_for, project_ledger
+    from showrunner.pipelines.project import Project
+
+    proj = Project.open(project)
+    settings = load_settings(proj.root, preset=preset)
+    with proj.lock("showrunner shot fix"):
+        record = fix_shot(proj, settings, episode, shot, mask, prompt, strength=strength)
+        meter_for(project_ledger(proj.root, settings.prices)).renders(record["items"],
+                                                                      {"episode": episode, "node": "shot fix"})
+    emit(record, as_json, f"shot {shot} of episode {episode} fixed inside {mask} (stored as {record['frame']}); "
+                          f"cut {'rebuilt' if record['cut_rendered'] else 'unchanged'}")
 
 
 def verify_cmd(

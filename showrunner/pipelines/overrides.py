@@ -1,5 +1,8 @@
 """Human-supplied frames: ``showrunner shot replace`` drops a person's own image in for one shot.
 
+:func:`store_override` is the one way a shot's frame is overridden: ``shot replace`` (a person's image)
+and ``shot fix`` (:mod:`showrunner.pipelines.fix`, an inpainted region) both go through it.
+
 The image is validated (Pillow must decode it), normalised to RGB PNG, stored content-addressed under
 ``renders/frames/human/``, signed with a C2PA manifest that says it was made by a person with software
 (IPTC ``digitalCreation``, not AI-generated) and recorded in ``renders/ep-NNN/overrides.json``. A
@@ -67,19 +70,39 @@ def normalized_png(image: Path, formats: tuple[str, ...] | None = None) -> bytes
 
 def replace_shot(project: Project, settings: Settings, episode_no: int, shot_id: str, image: Path) -> dict[str, Any]:
     """Use ``image`` as shot ``shot_id``'s frame from now on; returns the override record."""
+    check_shot(project, settings, episode_no, shot_id)
+    img = Image.open(io.BytesIO(normalized_png(image)))
+    return store_override(project, settings, episode_no, shot_id, img,
+                          {"source": str(image), "human_supplied": True, "replaced_at": time.time()},
+                          folder="human", title=f"ep{episode_no:03d} {shot_id} (human)", source="digitalCreation")
+
+
+def check_shot(project: Project, settings: Settings, episode_no: int, shot_id: str) -> None:
+    """A one-line error unless the approved storyboard of ``episode_no`` has shot ``shot_id``."""
     from showrunner.pipelines.series import approved_storyboard
 
     _, shots = approved_storyboard(project, episode_no, settings)
     ids = [_shot_id(s) for s in shots]
     if shot_id not in ids:
         raise BadInput(f"episode {episode_no} has no shot {shot_id!r}; shots: {', '.join(ids)}")
-    data = normalized_png(image)
+
+
+def store_override(project: Project, settings: Settings, episode_no: int, shot_id: str, img: Image.Image,
+                   record: dict[str, Any], *, folder: str, title: str, source: str) -> dict[str, Any]:
+    """Store ``img`` content-addressed under ``renders/frames/<folder>/``, sign it, record it for the shot.
+
+    ``record`` adds to the stored fields (shot, episode, frame, sha256, kind); ``source`` is the IPTC
+    digital source type of the manifest (``digitalCreation`` for a person's frame, ``trainedAlgorithmicMedia``
+    for a model's edit).
+    """
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, "PNG")
+    data = buf.getvalue()
     sha = hashlib.sha256(data).hexdigest()
-    dest = project.renders_dir / "frames" / "human" / f"{sha}.png"
-    record = {"shot": shot_id, "episode": episode_no, "frame": str(dest), "sha256": sha, "source": str(image),
-              "human_supplied": True, "replaced_at": time.time(), "kind": "keyframe"}
+    dest = project.renders_dir / "frames" / folder / f"{sha}.png"
+    record = {"shot": shot_id, "episode": episode_no, "frame": str(dest), "sha256": sha, "kind": "keyframe", **record}
     prov = Provenance.for_project(project.root, settings.c2pa_cert, settings.c2pa_key)
-    prov.write(dest, data, title=f"ep{episode_no:03d} {shot_id} (human)", sidecar=record, source="digitalCreation")
+    prov.write(dest, data, title=title, sidecar=record, source=source)
     current = load_overrides(project, episode_no)
     current[shot_id] = record
     atomic_write(overrides_path(project, episode_no), json.dumps(current, indent=2) + "\n")

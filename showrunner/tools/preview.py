@@ -10,7 +10,7 @@ function of the job: the same spec gives the same bytes.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -66,10 +66,10 @@ def draw_panel(job: RenderJob) -> Image.Image:
     stage = (0, header_h, w, h - caption_h)
     bd = location_backdrop(job.location, job.time_of_day)
     img = Image.new("RGB", (w, h), (20, 20, 24))
-    fh, top, zoom = SCALE.get(job.shot.framing, SCALE[Framing.medium])
+    zoom = SCALE.get(job.shot.framing, SCALE[Framing.medium])[2]
     img.paste(_backdrop(bd, w, stage[3] - stage[1], zoom), (0, header_h))
     draw = ImageDraw.Draw(img)
-    _figures(draw, job, stage, fh, top)
+    _figures(draw, job, stage)
     _camera_arrow(draw, job.shot.camera_move, stage, unit)
     _header(draw, job, bd, w, header_h)
     _caption(draw, caption, w, h)
@@ -93,52 +93,46 @@ def _backdrop(bd: Backdrop, w: int, h: int, zoom: float) -> Image.Image:
     return img
 
 
-def _figures(
-    draw: ImageDraw.ImageDraw, job: RenderJob, stage: tuple[int, int, int, int], fh: float, top: float
-) -> None:
+class Placed(NamedTuple):
+    """One figure on the stage: who, the head's centre x and top y, full height, seen from behind or not."""
+
+    character: Character
+    cx: float
+    top: float
+    height: float
+    back_view: bool = False
+
+
+def figure_layout(job: RenderJob, stage: tuple[int, int, int, int]) -> list[Placed]:
+    """Where the shot's figures stand inside ``stage`` (the one layout the panel, pose skeletons and masks share)."""
     x0, y0, x1, y1 = stage
     sw, sh = x1 - x0, y1 - y0
     chars = job.characters or []
     if not chars:
-        return
+        return []
+    fh, top = SCALE.get(job.shot.framing, SCALE[Framing.medium])[:2]
     framing = job.shot.framing
     if framing in (Framing.close_up, Framing.extreme_close_up):
         speaker = _speaker(job)
         chars = [speaker] if speaker else chars[:1]
     height = min(sh, sw * 1.1) * fh
-    ts = max(10, min(sw, sh) // 16)
     if framing == Framing.over_shoulder and len(chars) > 1:
         # the listener's back and shoulder fill the left foreground, the other faces us
-        back, face = chars[0], chars[1]
-        d.figure(
-            draw,
-            x0 + sw * 0.72,
-            y0 + sh * top,
-            height * 0.8,
-            character_palette(face),
-            face.name,
-            tag_size=ts,
-            tag_max_y=y1,
-        )
-        d.figure(
-            draw,
-            x0 + sw * 0.12,
-            y0 + sh * 0.05,
-            height * 1.5,
-            character_palette(back),
-            back.name,
-            back_view=True,
-            tag_size=ts,
-            tag_max_y=y1,
-        )
-        return
+        return [Placed(chars[1], x0 + sw * 0.72, y0 + sh * top, height * 0.8),
+                Placed(chars[0], x0 + sw * 0.12, y0 + sh * 0.05, height * 1.5, back_view=True)]
     n = len(chars)
     slots = [x0 + sw * (i + 1) / (n + 1) for i in range(n)]
     if n == 1 and framing not in (Framing.close_up, Framing.extreme_close_up):
         slots = [x0 + sw * 0.5]
     shrink = 1.0 if n <= 2 or fh < 1 else 2.4 / n
-    for cx, c in zip(slots, chars, strict=True):
-        d.figure(draw, cx, y0 + sh * top, height * shrink, character_palette(c), c.name, tag_size=ts, tag_max_y=y1)
+    return [Placed(c, cx, y0 + sh * top, height * shrink) for cx, c in zip(slots, chars, strict=True)]
+
+
+def _figures(draw: ImageDraw.ImageDraw, job: RenderJob, stage: tuple[int, int, int, int]) -> None:
+    ts = max(10, min(stage[2] - stage[0], stage[3] - stage[1]) // 16)
+    for p in figure_layout(job, stage):
+        d.figure(draw, p.cx, p.top, p.height, character_palette(p.character), p.character.name,
+                 back_view=p.back_view, tag_size=ts, tag_max_y=stage[3])
 
 
 def _speaker(job: RenderJob) -> Character | None:

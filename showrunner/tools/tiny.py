@@ -6,7 +6,8 @@ folder and then loaded by the production backends through ``from_pretrained(loca
 exactly like a real model folder, so tests exercise the real code path. Names: ``tiny-sd`` (text-to-image,
 with an ``ip-adapter/`` subfolder: random IP-Adapter weights + a tiny CLIP image encoder),
 ``tiny-controlnet``, ``tiny-svd`` (image-to-video), ``tiny-clip-vision`` (a CLIP vision encoder with
-projection and its image processor, for frame QA) and ``tiny-clip`` (a whole CLIP with its tokenizer).
+projection and its image processor, for frame QA) and ``tiny-clip`` (a whole CLIP with its tokenizer);
+``tiny-sdxl``, ``tiny-flux`` and their ``-controlnet`` twins come from :mod:`showrunner.tools.tiny_families`.
 Set ``image_model``/``video_model``/``ip_adapter``/``controlnet``/``frame_encoder`` to one of these names,
 or to the folder :func:`ensure` returns.
 """
@@ -18,8 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-VERSION = "tiny-1"
-TINY_NAMES = ("tiny-sd", "tiny-controlnet", "tiny-svd", "tiny-ip-adapter", "tiny-clip-vision", "tiny-clip")
+VERSION = "tiny-2"  # 2: tiny-sdxl, tiny-flux and their ControlNets / IP-Adapter
+TINY_NAMES = ("tiny-sd", "tiny-controlnet", "tiny-svd", "tiny-ip-adapter", "tiny-clip-vision", "tiny-clip",
+              "tiny-sdxl", "tiny-sdxl-controlnet", "tiny-sdxl-ip-adapter", "tiny-flux", "tiny-flux-controlnet",
+              "tiny-flux-ip-adapter")
 
 
 def cache_root() -> Path:
@@ -100,22 +103,28 @@ def tiny_ip_adapter_state_dict(unet: Any) -> dict[str, Any]:
                            "norm.weight": proj["norm.weight"], "norm.bias": proj["norm.bias"]}, "ip_adapter": ip}
 
 
-def _save_sd(folder: Path) -> None:
+def save_ip_adapter(unet: Any, folder: Path) -> None:
+    """Random IP-Adapter weights for ``unet`` and a tiny CLIP image encoder, in ``folder/ip-adapter``."""
     import torch
     from safetensors.torch import save_file
     from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
 
-    pipe = build_tiny_sd()
-    pipe.save_pretrained(folder)
-    sd = tiny_ip_adapter_state_dict(pipe.unet)
+    sd = tiny_ip_adapter_state_dict(unet)
     flat = {f"{group}.{k}": v.contiguous() for group, d in sd.items() for k, v in d.items()}
     (folder / "ip-adapter").mkdir(exist_ok=True)
     save_file(flat, str(folder / "ip-adapter" / "ip-adapter.safetensors"))
     torch.manual_seed(1)
-    enc = CLIPVisionModelWithProjection(CLIPVisionConfig(hidden_size=32, projection_dim=32, num_hidden_layers=2,
+    dim = unet.config.cross_attention_dim
+    enc = CLIPVisionModelWithProjection(CLIPVisionConfig(hidden_size=32, projection_dim=dim, num_hidden_layers=2,
                                                          num_attention_heads=4, image_size=224, intermediate_size=37,
                                                          patch_size=14))
     enc.save_pretrained(folder / "ip-adapter" / "image_encoder")
+
+
+def _save_sd(folder: Path) -> None:
+    pipe = build_tiny_sd()
+    pipe.save_pretrained(folder)
+    save_ip_adapter(pipe.unet, folder)
 
 
 def _save_controlnet(folder: Path) -> None:
@@ -189,15 +198,26 @@ def _save_clip(folder: Path) -> None:
     processor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64}).save_pretrained(folder)
 
 
-BUILDERS: dict[str, Callable[[Path], None]] = {"tiny-sd": _save_sd, "tiny-controlnet": _save_controlnet,
-                                                "tiny-svd": _save_svd, "tiny-clip-vision": _save_clip_vision,
-                                                "tiny-clip": _save_clip}
+def _family(name: str) -> Callable[[Path], None]:
+    def save(folder: Path) -> None:
+        from showrunner.tools import tiny_families
+
+        getattr(tiny_families, name)(folder)
+
+    return save
+
+
+BUILDERS: dict[str, Callable[[Path], None]] = {
+    "tiny-sd": _save_sd, "tiny-controlnet": _save_controlnet, "tiny-svd": _save_svd,
+    "tiny-clip-vision": _save_clip_vision, "tiny-clip": _save_clip,
+    "tiny-sdxl": _family("save_sdxl"), "tiny-sdxl-controlnet": _family("save_sdxl_controlnet"),
+    "tiny-flux": _family("save_flux"), "tiny-flux-controlnet": _family("save_flux_controlnet")}
 
 
 def ensure(name: str) -> Path:
     """Folder of the saved twin ``name`` (built on first use, atomically: a crash leaves no half folder)."""
-    if name == "tiny-ip-adapter":
-        return ensure("tiny-sd") / "ip-adapter"
+    if name.endswith("-ip-adapter"):
+        return ensure({"tiny-ip-adapter": "tiny-sd"}.get(name, name.removesuffix("-ip-adapter"))) / "ip-adapter"
     if name not in BUILDERS:
         raise KeyError(name)
     folder = cache_root() / f"{name}-{VERSION}"

@@ -55,8 +55,38 @@ def cached_models() -> int:
 
 
 def _key(task: str, model: str, settings: Settings) -> tuple[Any, ...]:
+    fam = {k: (v.scheduler, [lo.model_dump_json() for lo in v.loras]) for k, v in settings.families.items()}
     return (task, model, settings.ip_adapter, settings.controlnet, *device_and_dtype(settings), settings.offload,
-            settings.vae_tiling)
+            settings.vae_tiling, settings.family, repr(sorted(fam.items())))
+
+
+def _configure(pipe: Any, model: str, settings: Settings) -> None:
+    """The family's scheduler and LoRAs (settings.families), applied once when the pipeline loads."""
+    import diffusers
+
+    from showrunner.tools import families
+
+    _, fs = families.resolve(settings, tiny.resolve(model))
+    if fs.scheduler:
+        cls = getattr(diffusers, fs.scheduler, None)
+        if cls is None or not hasattr(cls, "from_config"):
+            raise BadInput(f"unknown scheduler {fs.scheduler!r}; use a diffusers scheduler class name such as "
+                           "DPMSolverMultistepScheduler")
+        pipe.scheduler = cls.from_config(pipe.scheduler.config)
+    if fs.loras:
+        names = []
+        for i, lora in enumerate(fs.loras):
+            path = Path(lora.path).expanduser()
+            if not path.exists():
+                raise BadInput(f"LoRA {lora.path} not found; fix the families setting")
+            where = {"weight_name": path.name} if path.is_file() else {}
+            try:
+                pipe.load_lora_weights(str(path.parent if path.is_file() else path), adapter_name=f"lora{i}",
+                                       local_files_only=True, **where)
+            except (ValueError, ImportError) as exc:
+                raise BadInput(f"cannot load LoRA {lora.path}: {' '.join(str(exc).split())[:160]}") from exc
+            names.append(f"lora{i}")
+        pipe.set_adapters(names, adapter_weights=[lo.weight for lo in fs.loras])
 
 
 def _place(pipe: Any, settings: Settings) -> Any:
@@ -83,8 +113,10 @@ def _from_pretrained(loader: Any, model: str, dtype: Any, what: str) -> Any:
                            "download it first (hf download ...) or point the setting at a local folder") from exc
 
 
-def _load_ip_adapter(pipe: Any, spec: str) -> None:
+def _load_ip_adapter(pipe: Any, spec: str, model: str, settings: Settings) -> None:
     """``spec`` is a weights file, or a folder holding one; the image encoder sits beside it."""
+    from showrunner.tools import families
+
     path = Path(tiny.resolve(spec))
     if path.is_dir():
         files = sorted(path.glob("*.safetensors")) or sorted(path.glob("*.bin"))
@@ -93,9 +125,10 @@ def _load_ip_adapter(pipe: Any, spec: str) -> None:
         path = files[0]
     if not path.is_file():
         raise BadInput(f"IP-Adapter weights {path} not found; fix the ip_adapter setting")
-    encoder = "image_encoder" if (path.parent / "image_encoder").is_dir() else None
-    pipe.load_ip_adapter(str(path.parent), subfolder="", weight_name=path.name, image_encoder_folder=encoder,
-                         local_files_only=True)
+    fam, _ = families.resolve(settings, tiny.resolve(model))
+    encoder = path.parent / "image_encoder" if (path.parent / "image_encoder").is_dir() else None
+    pipe.load_ip_adapter(str(path.parent), weight_name=path.name, local_files_only=True,
+                         **fam.ip_load_kwargs(encoder, device_and_dtype(settings)[1]))
 
 
 def text2img(model: str, settings: Settings) -> Any:
@@ -111,7 +144,8 @@ def text2img(model: str, settings: Settings) -> Any:
             except ServiceError:
                 pipe = _from_pretrained(DiffusionPipeline, model, dtype, "image_model")
             if settings.ip_adapter:
-                _load_ip_adapter(pipe, settings.ip_adapter)
+                _load_ip_adapter(pipe, settings.ip_adapter, model, settings)
+            _configure(pipe, model, settings)
             _CACHE[key] = _place(pipe, settings)
         return _CACHE[key]
 
@@ -120,13 +154,16 @@ def controlnet_pipe(model: str, settings: Settings) -> Any:
     key = _key("controlnet", model, settings)
     with _LOCK:
         if key not in _CACHE:
-            from diffusers import AutoPipelineForText2Image, ControlNetModel
+            import diffusers
+
+            from showrunner.tools import families
 
             _, dtype = device_and_dtype(settings)
             assert settings.controlnet
-            net = _from_pretrained(ControlNetModel, settings.controlnet, dtype, "controlnet")
+            fam, _ = families.resolve(settings, tiny.resolve(model))
+            net = _from_pretrained(getattr(diffusers, fam.controlnet_class), settings.controlnet, dtype, "controlnet")
             base = text2img(model, settings)
-            _CACHE[key] = _place(AutoPipelineForText2Image.from_pipe(base, controlnet=net), settings)
+            _CACHE[key] = _place(diffusers.AutoPipelineForText2Image.from_pipe(base, controlnet=net), settings)
         return _CACHE[key]
 
 

@@ -8,9 +8,11 @@ shot's own fields, never retyped by a model:
 * **looks at that moment**: each character's fixed traits plus the outfit, injuries and props that hold
   at the shot's scene (:meth:`World.look`), so a change of clothes in E12 reaches every later frame and
   reference sheet;
-* **the prompt** (:func:`shot_prompt`) orders what matters first: the action, the characters, the setting,
-  the framing, the style; stray words a small model leaves in an action ("Framing.", "camera_move") are
-  dropped (:func:`clean_action`);
+* **the prompt** (:func:`shot_prompt`) orders what matters first: the action and the framing (what
+  happens, to whom, how close), then the characters' looks, the setting, the camera move and last the
+  style; the diffusers backend encodes all of it, past CLIP's 77 tokens (:mod:`showrunner.tools.families`),
+  and the order still decides what the model weighs most; stray words a small model leaves in an action
+  ("Framing.", "camera_move") are dropped (:func:`clean_action`);
 * **seed** from the series title and shot id; **references** are the on-screen character ids and the
   location id.
 """
@@ -81,9 +83,9 @@ def on_screen(world: World, shot: Shot, present: list[str]) -> list[str]:
 
 
 def shot_prompt(shot: Shot, looks: list[Character], place: str, style: str) -> str:
-    """The image prompt, most important first: action, characters, setting, framing, style."""
+    """The image prompt, most important first: action, framing, characters' looks, setting, camera move, style."""
     who = "; ".join(c.canonical_look() for c in looks)
-    parts = [clean_action(shot.action), who, place, FRAMING_WORDS.get(shot.framing, ""),
+    parts = [clean_action(shot.action), FRAMING_WORDS.get(shot.framing, ""), who, place,
              shot.camera_move.value.replace("_", " ") if shot.camera_move.value != "static" else "", style]
     return ". ".join(p.strip().rstrip(".") for p in parts if p and p.strip(" ."))
 

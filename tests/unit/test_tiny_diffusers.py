@@ -52,15 +52,15 @@ def test_text2img_batched_equals_single_and_loads_once() -> None:
     assert np.abs(arr(batch[1].frames[0]) - arr(single[0].frames[0])).max() <= 2  # own seeded generator per shot
     assert np.abs(arr(batch[0].frames[0]) - arr(batch[1].frames[0])).max() > 10
     p = batch[2].params
-    assert (p["seed"], p["steps"], p["model"], p["batch"], p["pipeline"]) == (21, 2, "tiny-sd", 3,
-                                                                                 "StableDiffusionPipeline")
+    assert (p["seed"], p["steps"], p["model"], p["pipeline"]) == (21, 2, "tiny-sd", "StableDiffusionPipeline")
+    # shots batch when their prompt embeddings have the same length (padding would change a frame)
+    assert max(o.params["batch"] for o in batch) >= 2
 
 
 def test_ip_adapter_reference_embeds_steer_the_frame(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from showrunner.tools import diffusers_image
-
-    monkeypatch.setattr(diffusers_image, "IP_SCALE", 4.0)  # random tiny weights: a strong adapter shows its effect
-    backend = DiffusersImageBackend(Settings(image_model="tiny-sd", ip_adapter="tiny-ip-adapter", device="cpu"))
+    # random tiny weights: a strong adapter shows its effect
+    backend = DiffusersImageBackend(Settings(image_model="tiny-sd", ip_adapter="tiny-ip-adapter", device="cpu",
+                                             families={"sd15": {"ip_adapter_scale": 4.0}}))
     bible = sample_bible()
     refs = {}
     for c in bible.characters:
