@@ -200,10 +200,11 @@ def approve_references(root: Path, settings: Settings, bible: Bible, notes: list
 
 def attach_references(root: Path, settings: Settings, backend: Backend, jobs: list[RenderJob],
                       style: str = "") -> list[tuple[str, float]]:
-    """Point each job at the sheet of each on-screen character's look at that shot, making missing versions.
+    """Point each job at the sheet of each on-screen character's look at that shot and at its location's plate
+    for that time of day, making missing versions.
 
     Jobs come in story order, so a new version records the first shot in its look (``since``). Returns
-    ``(character id, seconds)`` per sheet made, for the meter.
+    ``(entity id, seconds)`` per sheet or plate made, for the meter.
     """
     store, prov = RefStore(root / "canon" / "references"), None
     made: list[tuple[str, float]] = []
@@ -217,6 +218,17 @@ def attach_references(root: Path, settings: Settings, backend: Backend, jobs: li
                 rec = store.add(new.model_copy(update={"since": since}), png, prov)
                 made.append((c.id, seconds))
             job.references[c.id] = store.path(rec)
+        if job.location is not None:  # the place's plate at that time of day conditions the background
+            loc = job.location
+            rec = plate_for(store, loc, job.time_of_day)
+            if rec is None:
+                when = job.time_of_day.strip().lower()
+                png, new, seconds = _make(backend, settings, loc, when if when in plate_times(loc) else "", style, [])
+                prov = prov or Provenance.for_project(root, settings.c2pa_cert, settings.c2pa_key)
+                rec = store.add(new.model_copy(update={"since": {"episode": job.episode, "scene": job.shot.scene}}),
+                                png, prov)
+                made.append((loc.id, seconds))
+            job.references[loc.id] = store.path(rec)
     return made
 
 

@@ -60,7 +60,7 @@ class ShotRecord(BaseModel):
 
 
 class ReferenceRecord(BaseModel):
-    """A character reference sheet the image backend generated in this run."""
+    """A reference sheet (character) or plate (location) the image backend generated in this run."""
 
     character: str
     seconds: float = 0.0

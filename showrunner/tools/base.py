@@ -44,7 +44,7 @@ class RenderJob:
     characters: list[Character] = field(default_factory=list)
     style: str = ""
     references: dict[str, Path] = field(default_factory=dict)
-    """Character id -> reference sheet image (IP-Adapter input)."""
+    """Entity id -> reference image (IP-Adapter input): each on-screen character's sheet, the location's plate."""
     init_image: Image | None = None
     """Keyframe for image-to-video; source image for inpaint/outpaint."""
     control_image: Image | None = None

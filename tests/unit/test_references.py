@@ -82,6 +82,8 @@ def test_outfit_change_makes_sheet_v2_for_later_shots_only(tmp_path: Path, tiny_
             for s in report.shots}
     assert used["s01-02"]["ada-quill"].endswith("ada-quill/v1.png")
     assert used["s02-01"]["ada-quill"].endswith("ada-quill/v2.png")
+    places = {loc.id for loc in sample_bible().locations}
+    assert all(places & set(refs) for refs in used.values())  # each shot's location plate conditions it too
     story = json.loads(Path(report.outputs["story_json"]).read_text())
     assert [s["Reference Images"]["Ada Quill"]["version"] for s in story["Shots"]] == [1, 2]
     assert len(story["Characters"]["Ada Quill"]["images"]) == 2
