@@ -6,17 +6,24 @@ Per size, in one run on one machine, from the deterministic synthetic series of 
 * ingest: ``memory rebuild`` (embedding + chroma writes) beside the pure embedding time of the same texts
   with the same embedder (the ratio is the store's overhead; first size only);
 * retrieval p50/p95 of the call agents make, current path beside the path before issue 14
-  (:class:`BeforeMemory` below), interleaved query by query; the current path is measured cold (query vector
-  cache emptied before each call) and warm (the same query again);
-* the story-time filter alone, all three ways, on an already embedded query: exact masked search over the
-  in-process matrix, Chroma's filtered HNSW query (before), Chroma's unfiltered HNSW query then filter;
+  (:class:`evals.memory_paths.BeforeMemory`), interleaved query by query; the current path is measured cold
+  (query vector cache emptied before each call) and warm (the same query again), and cold with the query embedded by
+  MiniLM on torch (sentence-transformers, the runtime before ONNX) instead of ONNX Runtime;
+* the query embedding alone on both runtimes, and recall@8: the share of the top 8 found with the ONNX
+  query vector that the torch query vector finds too, plus the lowest cosine between stored (ONNX) and
+  torch vectors of 300 stored sentences (MiniLM sizes; hash384 sizes time the ONNX MiniLM query embedding
+  and add it to the cold call, ``cold_plus_minilm_query``, as their vectors are not MiniLM's);
+* the story-time filter alone, all four ways, on an already embedded query: exact masked search over the
+  rows that can hold (now), the exact product over every row then the mask (before the row layout, also
+  checked to return the same facts), Chroma's filtered HNSW query (before issue 14), Chroma's unfiltered
+  HNSW query then filter;
 * determinism: a digest of 50 retrieval packs after each of ``--rebuilds`` rebuilds, for both paths
   (first size; later sizes get one digest and half the queries);
 * the in-process matrix's memory; world_state latency; pack tokens at E2 vs E50 (first size only).
 
-    python -m evals.memory_bench [--json]                    # MiniLM, ~20k and ~100k facts
+    python -m evals.memory_bench [--json]        # MiniLM at ~20k facts, hash384 at ~100k (default)
     python -m evals.memory_bench --embedder hash --sizes 0.1  # quick run
-    python -m evals.memory_bench --embedder hash384 --sizes 5 # ~100k facts without a 30-minute MiniLM ingest
+    python -m evals.memory_bench --embedder minilm --sizes 5   # ~100k facts with a MiniLM ingest (long)
 
 One JSON line per run is appended to evals/results/memory_bench.jsonl.
 """
@@ -37,68 +44,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from evals.memory_paths import BeforeMemory, before_embedder, full_scan
 from evals.synth_series import generate
 from showrunner.config import load_settings
 from showrunner.memory import Canon
-from showrunner.memory.base import Space
 from showrunner.memory.canon_format import import_canon, read_canon_file, write_canon_file
 from showrunner.memory.canon_io import open_or_create
 from showrunner.memory.chroma_client import connect
 from showrunner.memory.chroma_store import MAX_DISTANCE, ChromaMemory
 from showrunner.memory.embeddings import HashEmbedder, MiniLMEmbedder, make_embedder
-from showrunner.models import Fact
-from showrunner.world.timeline import FactIndex, point
+from showrunner.world.timeline import point
 
 RESULTS = Path(__file__).parent / "results" / "memory_bench.jsonl"
-
-
-# ---- the path before issue 14, kept only to be measured beside the current one. Every semantic query
-# embedded its text afresh on torch's default thread count, asked Chroma for the count twice and ran
-# Chroma's approximate search with the story-time ``where`` filter; ``index()`` asked for the count on
-# every call; ties were sorted by id only after the approximate cut. It reads the current collection.
-
-def before_embedder(name: str) -> HashEmbedder | MiniLMEmbedder:
-    """The embedder as it was configured before: MiniLM on torch's default thread count."""
-    if name.startswith("hash"):
-        return HashEmbedder(384 if name == "hash384" else 256)
-    import torch
-
-    return MiniLMEmbedder(threads=torch.get_num_threads() or os.cpu_count() or 1)
-
-
-class BeforeMemory(ChromaMemory):
-    """The pre-issue-14 query path over an existing collection (never writes)."""
-
-    def __init__(self, client: Any, embedder: HashEmbedder | MiniLMEmbedder, index: FactIndex, **kw: Any) -> None:
-        super().__init__(client, embedder, **kw)
-        self._index = index
-        self._polled = -1
-
-    def index(self) -> FactIndex:
-        """The canon facts; the collection's count was asked on every call to notice outside writes."""
-        self._polled = self.col("canon").count()
-        assert self._index is not None
-        return self._index
-
-    def search(self, query: str, *, episode: int, scene: int | None = None, k: int = 8,
-               space: Space = "canon") -> list[Fact]:
-        """Chroma's approximate search with the story-time filter, ties sorted after the cut."""
-        col = self.col(space)
-        if not query.strip() or col.count() == 0:
-            return []
-        return self.search_vector(self.embedder.embed([query]), episode=episode, scene=scene, k=k, space=space)
-
-    def search_vector(self, vec: Any, *, episode: int, scene: int | None = None, k: int = 8,
-                      space: Space = "canon") -> list[Fact]:
-        """The filtered Chroma query alone, for an already embedded query."""
-        col = self.col(space)
-        at = point(episode, scene)
-        res = col.query(query_embeddings=vec, n_results=min(k, col.count()),
-                        where={"$and": [{"start": {"$lte": at}}, {"end": {"$gt": at}}]},
-                        include=["metadatas", "distances"])
-        hits = zip((res["distances"] or [[]])[0], res["ids"][0], (res["metadatas"] or [[]])[0], strict=False)
-        ranked = sorted(hits, key=lambda h: (round(h[0], 5), h[1]))
-        return [Fact.model_validate_json(m["fact"]) for d, _, m in ranked if d < MAX_DISTANCE]
 
 
 def _ms(xs: list[float]) -> dict[str, float]:
@@ -107,10 +66,13 @@ def _ms(xs: list[float]) -> dict[str, float]:
             "p95_ms": round(1000 * xs[min(len(xs) - 1, int(0.95 * len(xs)))], 2)}
 
 
-def _timed(fn: Callable[[], Any], into: list[float]) -> Any:
-    t0 = time.perf_counter()
+def _timed(fn: Callable[[], Any], into: list[float], cpu: list[float] | None = None) -> Any:
+    """Run ``fn``, appending its wall time to ``into`` and, if given, the process's CPU time to ``cpu``."""
+    t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
     into.append(time.perf_counter() - t0)
+    if cpu is not None:  # CPU time does not count waiting for a core, so other jobs' load barely moves it
+        cpu.append(time.process_time() - c0)
     return out
 
 
@@ -170,28 +132,70 @@ def size_run(tmp: Path, scale: float, embedder: str, queries: int, seed: int, re
     before = BeforeMemory(client, before_embedder(embedder), mem.index(), canon=canon)
     ann = ChromaMemory(client, mem.embedder, canon=canon, search="ann")
     ann._index = mem.index()
+    minilm = embedder == "minilm"
+    # the same store with its queries embedded on another runtime: torch for MiniLM, ONNX MiniLM for hash384
+    other = MiniLMEmbedder(threads=settings.embed_threads, runtime="torch" if minilm else "onnx")
+    prev = ChromaMemory(client, other, canon=canon)
+    prev._vectors, prev._index = mem._vectors, mem.index()
+    other.embed(["warm up"])
 
     scenes = [(e.number, s) for e in cf.episodes for s in e.scenes if s.characters and s.summary]
     sample = [scenes[rng.randrange(len(scenes))] for _ in range(queries)]
-    t: dict[str, list[float]] = {k: [] for k in ("world_state", "before", "cold", "warm", "embed_query",
-                                                 "exact_filter", "where_filter", "ann_filter")}
+    t: dict[str, list[float]] = {k: [] for k in ("world_state", "before", "cold", "cold_cpu", "warm", "cold_other",
+                                                 "cold_other_cpu",
+                                                 "embed_query", "embed_query_other", "exact_filter",
+                                                 "full_scan_filter", "where_filter", "ann_filter")}
+    same_as_full_scan, recall = True, []
     for ep, sc in sample:
         args: dict[str, Any] = dict(episode=ep, scene=sc.number, characters=sc.characters,
                                     locations=[sc.location], query=sc.summary, budget_tokens=600)
         _timed(lambda: mem.world_state(ep, sc.number), t["world_state"])  # noqa: B023
         _timed(lambda: before.retrieve(**args), t["before"])  # noqa: B023
         mem._queries.clear()
-        _timed(lambda: mem.retrieve(**args), t["cold"])  # noqa: B023
+        _timed(lambda: mem.retrieve(**args), t["cold"], t["cold_cpu"])  # noqa: B023
         _timed(lambda: mem.retrieve(**args), t["warm"])  # noqa: B023
+        prev._queries.clear()
+        if minilm:
+            _timed(lambda: prev.retrieve(**args), t["cold_other"], t["cold_other_cpu"])  # noqa: B023
+        else:  # hash vectors: time the MiniLM query embedding and the retrieval together
+            t0, c0 = time.perf_counter(), time.process_time()
+            other.embed([sc.summary])
+            mem._queries.clear()
+            mem.retrieve(**args)
+            t["cold_other"].append(time.perf_counter() - t0)
+            t["cold_other_cpu"].append(time.process_time() - c0)
         vec = _timed(lambda: mem.embedder.embed([sc.summary]), t["embed_query"])  # noqa: B023
+        vec_other = _timed(lambda: other.embed([sc.summary]), t["embed_query_other"])  # noqa: B023
         at = point(ep, sc.number)
-        _timed(lambda: vecs.search(vec[0], at, 8, 0.9), t["exact_filter"])  # noqa: B023
+        hits = _timed(lambda: vecs.search(vec[0], at, 8, MAX_DISTANCE), t["exact_filter"])  # noqa: B023
+        full = _timed(lambda: full_scan(vecs, vec[0], at, 8), t["full_scan_filter"])  # noqa: B023
+        same_as_full_scan &= [f.id for f in hits] == [f.id for f in full]
+        if minilm and hits:
+            ids = {f.id for f in vecs.search(vec_other[0], at, 8, MAX_DISTANCE)}
+            recall.append(sum(f.id in ids for f in hits) / len(hits))
         _timed(lambda: before.search_vector(vec, episode=ep, scene=sc.number), t["where_filter"])  # noqa: B023
         ann._queries[sc.summary] = vec[0]  # the filter alone: the query is embedded already
         _timed(lambda: ann.search(sc.summary, episode=ep, scene=sc.number), t["ann_filter"])  # noqa: B023
     out |= {k: _ms(v) for k, v in t.items()}
+    out["other_runtime"] = "MiniLM on torch (queries only)" if minilm else "MiniLM on ONNX (query time only)"
+    if not minilm:
+        out["cold_plus_minilm_query"] = out.pop("cold_other")
+        out["cold_plus_minilm_query_cpu"] = out.pop("cold_other_cpu")
+    out["exact_same_as_full_scan"] = same_as_full_scan
     out["retrieve_p95_ratio_before_over_now"] = round(out["before"]["p95_ms"] / out["cold"]["p95_ms"], 1)
     out["retrieve_p50_ratio_before_over_now"] = round(out["before"]["p50_ms"] / out["cold"]["p50_ms"], 1)
+    for q in ("p50", "p95"):
+        out[f"filter_{q}_ratio_full_scan_over_now"] = round(
+            out["full_scan_filter"][f"{q}_ms"] / out["exact_filter"][f"{q}_ms"], 2)
+        if minilm:
+            out[f"retrieve_{q}_ratio_torch_over_now"] = round(out["cold_other"][f"{q}_ms"] / out["cold"][f"{q}_ms"], 2)
+            out[f"embed_{q}_ratio_torch_over_onnx"] = round(
+                out["embed_query_other"][f"{q}_ms"] / out["embed_query"][f"{q}_ms"], 2)
+    if minilm:
+        out["recall_at_8_onnx_vs_torch_query"] = round(statistics.mean(recall), 4) if recall else None
+        texts = [f.sentence() for f in facts[:: max(1, len(facts) // 300)]][:300]
+        stored = np.stack([vecs.vector(x) for x in texts])
+        out["stored_cosine_min_onnx_vs_torch"] = round(float(np.min(np.sum(stored * other.embed(texts), axis=1))), 6)
     _log(f"retrieval cold p50/p95 {out['cold']} before {out['before']}")
 
     probes = [scenes[rng.randrange(len(scenes))] for _ in range(50)]
@@ -228,18 +232,28 @@ def _tokens(mem: ChromaMemory, cf: Any, scenes: list[tuple[int, Any]], rng: rand
     return out
 
 
-def run(sizes: list[float], embedder: str, queries: int, seed: int, rebuilds: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"bench": "memory", "version": 2, "embedder": embedder, "seed": seed,
+def run(sizes: list[float], embedders: list[str], queries: int, seed: int, rebuilds: int) -> dict[str, Any]:
+    embedders = embedders * len(sizes) if len(embedders) == 1 else embedders
+    if len(embedders) != len(sizes):
+        raise SystemExit(f"--embedder: one name, or one per size ({len(sizes)}); got {len(embedders)}")
+    out: dict[str, Any] = {"bench": "memory", "version": 3, "embedder": ",".join(embedders), "seed": seed,
                            "machine": f"{platform.machine()} {os.cpu_count()} cpu", "time": time.time(),
                            "load_avg_1m_start": round(os.getloadavg()[0], 1)}
     with tempfile.TemporaryDirectory() as tmp:
         # later sizes: half the queries and no extra rebuilds (a 100k-fact MiniLM ingest takes many minutes)
-        runs = [size_run(Path(tmp), s, embedder, queries if i == 0 else queries // 2, seed, rebuilds, i == 0)
-                for i, s in enumerate(sizes)]
+        runs = [size_run(Path(tmp), s, e, queries if i == 0 else queries // 2, seed, rebuilds, i == 0)
+                for i, (s, e) in enumerate(zip(sizes, embedders, strict=True))]
     out["sizes"] = runs
     out["retrieval_p50_ms"] = runs[0]["cold"]["p50_ms"]
     out["retrieval_p95_ms"] = runs[0]["cold"]["p95_ms"]
+    out["retrieval_cpu_p95_ms"] = runs[0]["cold_cpu"]["p95_ms"]  # the same calls' CPU time
     out["deterministic"] = runs[0]["deterministic"]  # --rebuilds rebuilds of the first size
+    out["recall_at_8_onnx_vs_torch_query"] = runs[0].get("recall_at_8_onnx_vs_torch_query")
+    if len(runs) > 1:  # the largest size, with the MiniLM query embedding when its vectors are hash ones
+        big = runs[-1].get("cold_plus_minilm_query", runs[-1]["cold"])
+        cpu = runs[-1].get("cold_plus_minilm_query_cpu", runs[-1]["cold_cpu"])
+        out |= {"facts_largest": runs[-1]["facts"], "retrieval_p50_ms_largest": big["p50_ms"],
+                "retrieval_p95_ms_largest": big["p95_ms"], "retrieval_cpu_p95_ms_largest": cpu["p95_ms"]}
     out["ingest_over_embed"] = runs[0].get("ingest_over_embed")
     out["ingest_over_embed_cpu"] = runs[0].get("ingest_over_embed_cpu")
     out["load_avg_1m_end"] = round(os.getloadavg()[0], 1)
@@ -249,15 +263,19 @@ def run(sizes: list[float], embedder: str, queries: int, seed: int, rebuilds: in
 def main() -> None:
     ap = argparse.ArgumentParser(description="Memory benchmark (see module docstring).")
     ap.add_argument("--sizes", default="1,5", help="synthetic series scales, comma-separated (1 = ~20k facts)")
-    ap.add_argument("--embedder", choices=["minilm", "hash", "hash384"], default="minilm",
-                    help="hash384: the hash embedder at MiniLM's 384 dims (search cost as MiniLM's, no model time)")
+    ap.add_argument("--embedder", default="minilm,hash384",
+                    help="minilm, hash or hash384, one for all sizes or one per size; hash384: the hash embedder "
+                         "at MiniLM's 384 dims (search cost as MiniLM's, no model time in the ingest)")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--rebuilds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--json", action="store_true", help="print the result as one JSON object")
     args = ap.parse_args()
-    result = run([float(s) for s in args.sizes.split(",")], args.embedder, args.queries, args.seed, args.rebuilds)
+    embedders = args.embedder.split(",")
+    if not set(embedders) <= {"minilm", "hash", "hash384"}:
+        raise SystemExit(f"--embedder: choose from minilm, hash, hash384; got {args.embedder}")
+    result = run([float(s) for s in args.sizes.split(",")], embedders, args.queries, args.seed, args.rebuilds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "a", encoding="utf-8") as f:
         f.write(json.dumps(result) + "\n")
@@ -266,6 +284,7 @@ def main() -> None:
         return
     for r in result["sizes"]:
         print(f"{r['facts']:>7} facts  retrieval p50/p95 {r['cold']['p50_ms']}/{r['cold']['p95_ms']} ms "
+              f"(CPU {r['cold_cpu']['p50_ms']}/{r['cold_cpu']['p95_ms']} ms) "
               f"(warm {r['warm']['p50_ms']}/{r['warm']['p95_ms']}), before {r['before']['p50_ms']}/"
               f"{r['before']['p95_ms']} ms: {r['retrieve_p95_ratio_before_over_now']}x at p95; "
               f"deterministic {r['deterministic']} (before {r['deterministic_before']}); "

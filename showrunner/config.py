@@ -113,7 +113,7 @@ class Settings(BaseModel):
     llm_timeout_s: float = 120.0
     llm_max_attempts: int = 4
     embedder: Literal["minilm", "hash"] = "minilm"
-    embed_threads: int = Field(1, ge=1, le=256, description="threads of the memory's compute (MiniLM's torch, "
+    embed_threads: int = Field(1, ge=1, le=256, description="threads of the memory's compute (MiniLM's runtime, "
                                                             "the exact search's BLAS); 1 keeps it from fighting "
                                                             "the graph on a busy machine.")
     memory_search: Literal["exact", "ann"] = Field(

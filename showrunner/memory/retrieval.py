@@ -14,6 +14,7 @@ so episode 50 costs no more context than episode 2.
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from showrunner.llm.base import estimate_tokens
@@ -66,8 +67,9 @@ def _recent(mem: ChromaMemory, episode: int, scene: int | None, chars: list[str]
     def involved(f: Fact) -> bool:
         return f.subject in locs or any(k and k in f.text for k in keys)
 
-    mine = [f for f in events if involved(f)][:RECENT_EVENTS]
-    rest = [f for f in events[:RECENT_EVENTS] if f not in mine]
+    mine = list(islice(filter(involved, events), RECENT_EVENTS))
+    taken = {id(f) for f in mine}
+    rest = [f for f in events[:RECENT_EVENTS] if id(f) not in taken]
     return (mine + rest)[:RECENT_EVENTS]
 
 

@@ -2,16 +2,19 @@
 
 The chroma collection is the store of record; this is the in-process copy that answers queries. Facts
 with the same sentence share one vector (a whereabouts line recurs in every episode), so the matrix holds
-one row per distinct sentence and a query costs one matrix-vector product over those rows, a gather to
-the facts, and a mask ``start <= at < end`` (:func:`showrunner.world.timeline.point`).
+one row per distinct sentence. The rows are laid out by how long their facts hold (see :meth:`_lay_out`),
+so the rows that can hold at a point form a few contiguous slices found by binary search: a query costs
+one matrix-vector product over those slices only (about the facts holding then, 30k of 103k at ~100k
+facts, instead of all rows), a gather to the facts, and a mask ``start <= at < end``
+(:func:`showrunner.world.timeline.point`).
 
 The answer is exact and deterministic: scores are rounded to ``SCORE_STEP`` before ranking, and equal
 scores are ordered by fact id before the cut to ``k``, so the same facts and vectors give the same hits in
 every run, after a rebuild and after a resume (no approximate-search neighbours falling on either side of
 the cut). The product runs on ``threads`` BLAS threads (1 by default): OpenBLAS's default of every core
-took 15.9 ms p50 for 20k x 384 on a busy 2-core machine, one thread 3.2 ms. Memory: 4 bytes x dim per
-distinct sentence (384 dims: 1.5 kB; at most 154 MB per 100k facts
-when every sentence is distinct) plus three integers per fact.
+took 15.9 ms p50 for 20k x 384 on a busy 2-core machine, one thread 3.2 ms. Memory: 4 bytes x dim plus
+one integer per distinct sentence (384 dims: 1.5 kB; at most 155 MB per 100k facts when every sentence
+is distinct) plus three integers per fact.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from typing import Any
 import numpy as np
 
 from showrunner.models import Fact
-from showrunner.world.timeline import span
+from showrunner.world.timeline import FOREVER, span
 
 SCORE_STEP = 1e-4  # cosine similarities closer than this are a tie, broken by fact id
+_OPEN = 64  # the bucket of rows some fact of which never ends
 
 
 @cache
@@ -46,6 +50,8 @@ class ExactVectors:
         self._vec_of: dict[str, int] = {}  # sentence -> row of _vecs
         self._facts: dict[str, tuple[Fact, int]] = {}  # fact id -> (fact, row of _vecs)
         self._arrays: tuple[list[Fact], np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._lo = np.zeros(0, dtype=np.int64)  # first start of each row, in layout order
+        self._buckets: list[tuple[int, int, int]] = []  # (span-length bucket, first row, end row)
 
     def __len__(self) -> int:
         return len(self._facts)
@@ -98,9 +104,49 @@ class ExactVectors:
             items = sorted(self._facts.items())
             facts = [f for _, (f, _) in items]
             spans = np.array([span(f) for f in facts], dtype=np.int64).reshape(-1, 2)
-            rows = np.array([r for _, (_, r) in items], dtype=np.int64)
+            rows = self._lay_out(spans, np.array([r for _, (_, r) in items], dtype=np.int64))
             self._arrays = (facts, spans[:, 0].copy(), spans[:, 1].copy(), rows)
         return self._arrays
+
+    def _lay_out(self, spans: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Reorder the matrix by (span-length bucket, first start, sentence); returns ``rows`` renumbered.
+
+        A row's span is the hull of its facts' spans. Rows whose hull is at most ``2**b`` long sit together
+        in bucket ``b``, sorted by start, so the rows of bucket ``b`` that can hold at ``at`` are the ones
+        starting in ``(at - 2**b, at]``: one contiguous slice, found by binary search. Open-ended rows (and
+        rows no fact uses, which start never) form the last bucket, whose slice is every row started by
+        ``at``. The sentence breaks ties, so the same facts give the same layout whatever the insert order.
+        """
+        n = self._n_vecs
+        lo, hi = np.full(n, FOREVER, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        np.minimum.at(lo, rows, spans[:, 0])
+        np.maximum.at(hi, rows, spans[:, 1])
+        bucket = np.where((hi >= FOREVER) | (lo >= FOREVER), _OPEN, np.frexp(np.maximum(hi - lo - 1, 0))[1])
+        texts = np.empty(n, dtype=object)
+        for text, r in self._vec_of.items():
+            texts[r] = text
+        perm = np.lexsort((texts.astype(str), lo, bucket))
+        new_of = np.empty(n, dtype=np.int64)
+        new_of[perm] = np.arange(n)
+        self._vecs = np.ascontiguousarray(self._vecs[perm])
+        self._vec_of = {t: int(new_of[r]) for t, r in self._vec_of.items()}
+        self._facts = {i: (f, int(new_of[r])) for i, (f, r) in self._facts.items()}
+        self._lo = lo[perm]
+        bucket = bucket[perm]
+        cuts = np.flatnonzero(np.diff(bucket)) + 1
+        self._buckets = [(int(bucket[a]), int(a), int(z)) for a, z in
+                         zip(np.r_[0, cuts], np.r_[cuts, n], strict=True) if z > a]
+        return new_of[rows]
+
+    def _slices(self, at: int) -> list[tuple[int, int]]:
+        """The contiguous row ranges holding every row that can hold at ``at``."""
+        out = []
+        for b, a, z in self._buckets:
+            top = a + int(np.searchsorted(self._lo[a:z], at, side="right"))
+            bottom = a if b == _OPEN else a + int(np.searchsorted(self._lo[a:z], at - 2**b, side="right"))
+            if top > bottom:
+                out.append((bottom, top))
+        return out
 
     def facts(self) -> list[Fact]:
         """Every fact held, in id order."""
@@ -109,7 +155,7 @@ class ExactVectors:
     def nbytes(self) -> int:
         """Bytes held by the vectors and the per-fact arrays (not the facts themselves)."""
         _, start, end, rows = self._columns()
-        return int(self._n_vecs * self.dim * 4 + start.nbytes + end.nbytes + rows.nbytes)
+        return int(self._n_vecs * (self.dim * 4 + self._lo.itemsize) + start.nbytes + end.nbytes + rows.nbytes)
 
     def search(self, query: np.ndarray, at: int, k: int, max_distance: float) -> list[Fact]:
         """The ``k`` facts holding at point ``at`` nearest to the unit vector ``query``, nearest first.
@@ -122,9 +168,12 @@ class ExactVectors:
         live = np.flatnonzero((start <= at) & (end > at))
         if live.size == 0:
             return []
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
+        sims = np.empty(self._n_vecs, dtype=np.float32)  # filled only where a live fact's row can be
         with _blas().limit(limits=self.threads, user_api="blas"):
-            sims = self._vecs[:self._n_vecs] @ np.asarray(query, dtype=np.float32).reshape(-1)
-        keys = np.rint(sims.astype(np.float64) / SCORE_STEP).astype(np.int64)[rows[live]]
+            for a, z in self._slices(at):
+                np.dot(self._vecs[a:z], q, out=sims[a:z])
+        keys = np.rint(sims[rows[live]].astype(np.float64) / SCORE_STEP).astype(np.int64)
         near = keys > np.rint((1.0 - max_distance) / SCORE_STEP)
         live, keys = live[near], keys[near]
         if live.size > k:  # every fact tied with the k-th best stays a candidate, so ties are cut by id

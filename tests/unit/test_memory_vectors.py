@@ -82,11 +82,11 @@ def test_facts_share_one_vector_per_sentence_and_removal_frees_it() -> None:
     index = ExactVectors(16)
     index.upsert(facts, vecs)
     distinct = len({f.text for f in facts})
-    assert index.nbytes() == distinct * 16 * 4 + 3 * 8 * len(facts)
+    assert index.nbytes() == distinct * (16 * 4 + 8) + 3 * 8 * len(facts)
     gone = [f.id for f in facts if f.text == facts[0].text]
     index.remove(gone)
     assert index.vector(facts[0].text) is None and len(index) == len(facts) - len(gone)
-    assert index.nbytes() == (distinct - 1) * 16 * 4 + 3 * 8 * len(index)
+    assert index.nbytes() == (distinct - 1) * (16 * 4 + 8) + 3 * 8 * len(index)
     assert all(f.text != facts[0].text for f in index.facts())
     with pytest.raises(ValueError):
         index.upsert(facts[:2], vecs[:1])
@@ -101,3 +101,27 @@ def test_far_or_not_yet_true_facts_are_never_returned() -> None:
     assert index.search(q, point(4), 8, 0.9) == []  # "near" holds from E5 on; "far" is too far
     assert [f.text for f in index.search(q, point(5), 8, 0.9)] == ["near"]
     assert ExactVectors(2).search(q, point(5), 8, 0.9) == []
+
+
+def test_the_length_bucketed_layout_misses_no_fact_at_any_boundary() -> None:
+    """Spans from one scene to many episodes, shared sentences with far-apart spans: every edge point agrees."""
+    rng = np.random.default_rng(8)
+    base = rng.normal(size=(250, 16)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    facts, vecs = [], []
+    for i in range(400):
+        s = int(rng.integers(0, 250))
+        ep, sc = int(rng.integers(1, 40)), int(rng.integers(0, 9))
+        long = rng.random() < 0.3
+        end = None if rng.random() < 0.2 else SceneRef(episode=ep + int(rng.integers(1, 30)) if long else ep,
+                                                       scene=None if long else sc + int(rng.integers(1, 4)))
+        facts.append(Fact(id=f"f-{i:04d}", kind=FactKind.event, subject="mira-vale", predicate="event",
+                          object=f"s{s}", text=f"s{s}", valid_from=SceneRef(episode=ep, scene=sc), valid_until=end))
+        vecs.append(base[s])
+    index = ExactVectors(16)
+    index.upsert(facts, np.asarray(vecs))
+    edges = sorted({p + d for f in facts for p in span(f) if p < 10**12 for d in (-1, 0, 1)})
+    for n, at in enumerate(edges[::3]):
+        q = base[n % 250]
+        assert [f.id for f in index.search(q, at, 12, 0.9)] == _reference(facts, np.asarray(vecs), q, at, 12, 0.9)
+    assert len(index._buckets) > 3  # the spans really fall into several length buckets
