@@ -54,7 +54,8 @@ class RenderWorker:
         return os.getpid()
 
 
-def _worker_env() -> dict[str, str]:
+def worker_env() -> dict[str, str]:
+    """The coordinator environment every worker gets (``FORWARDED_ENV`` prefixes)."""
     return {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_ENV)}
 
 
@@ -72,7 +73,7 @@ class RayRunner:
         self.settings = settings
         self._started = not ray.is_initialized()
         if self._started:
-            common: dict[str, Any] = {"runtime_env": {"env_vars": _worker_env()}, "logging_level": "ERROR",
+            common: dict[str, Any] = {"runtime_env": {"env_vars": worker_env()}, "logging_level": "ERROR",
                                       "log_to_driver": False}
             try:
                 if settings.ray_address:
