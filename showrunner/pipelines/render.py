@@ -255,8 +255,8 @@ def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], select
             pending.append((job, key, path))
         else:
             records[sid] = ShotRecord(id=sid, status="skipped", frame_key=key)
-    # batches no bigger than the backend takes, and split so that every worker gets some
-    batch = max(1, min(int(getattr(backend, "batch_size", 1)), -(-len(pending) // runner.width)))
+    # the same batches on every runner: a shot's pixels may depend (slightly) on the batch it was drawn in
+    batch = max(1, int(getattr(backend, "batch_size", 1)))
     chunks = [(prov, pending[start:start + batch]) for start in range(0, len(pending), batch)]
     for landed in runner.map(backend, keyframe_batch, chunks):
         for done in landed:

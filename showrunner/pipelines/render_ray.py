@@ -86,7 +86,6 @@ class RayRunner:
                                "check SHOWRUNNER_RAY_ADDRESS") from exc
         resources = ray.cluster_resources()
         self.gpus, self.cpus = int(resources.get("GPU", 0)), int(resources.get("CPU", 1))
-        self.width = settings.workers or max(self.gpus, self.cpus)
         self._actors: dict[tuple[str, str], list[Any]] = {}
         self._tasks: dict[Callable[..., Any], Any] = {}
         self._on_gpus: set[tuple[str, str]] = set()

@@ -89,8 +89,6 @@ class Runner(Protocol):
     """Where render units run. ``map`` yields results as units land (in any order)."""
 
     local: bool
-    width: int
-    """How many units run at once (batches are split so every worker gets some)."""
 
     def identity(self, backend: Backend) -> dict[str, Any]:
         """The identity of ``backend`` as the workers that render with it see it (cache key input)."""
@@ -113,7 +111,6 @@ class InProcess:
     """Runs every unit here, one after another, with the coordinator's own backend objects."""
 
     local = True
-    width = 1
 
     def identity(self, backend: Backend) -> dict[str, Any]:
         return backend.identity()
