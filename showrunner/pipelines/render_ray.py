@@ -79,8 +79,9 @@ class RayRunner:
                 if settings.ray_address:
                     ray.init(address=settings.ray_address, **common)
                 else:
-                    ray.init(num_cpus=max(settings.workers or 1, os.cpu_count() or 1), include_dashboard=False,
-                             **common)
+                    # "local": a new instance even where `ray start` left its address behind
+                    ray.init(address="local", num_cpus=max(settings.workers or 1, os.cpu_count() or 1),
+                             include_dashboard=False, **common)
             except ConnectionError as exc:
                 raise BadInput(f"cannot join the Ray cluster at {settings.ray_address}: {exc}; "
                                "check SHOWRUNNER_RAY_ADDRESS") from exc
@@ -101,7 +102,7 @@ class RayRunner:
                 options["num_gpus"] = 1
                 settings = settings.model_copy(update={"device": "cuda"})  # the actor's one visible device
             else:
-                count = self.settings.workers or self.cpus
+                count = min(self.settings.workers or self.cpus, self.cpus)  # more would wait for a CPU forever
                 options["num_cpus"] = 1
             remote = ray.remote(RenderWorker).options(**options)  # type: ignore[attr-defined]
             self._actors[key] = [remote.remote(backend.name, backend.kind, settings) for _ in range(count)]

@@ -80,6 +80,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(head.pid, signal.SIGKILL)
             head.wait(10)
+        current = Path("/tmp/ray/ray_current_cluster")  # `ray start` leaves its address here for ray.init()
+        if current.is_file() and current.read_text().strip().endswith(f":{port}"):
+            current.unlink()
         mp.undo()
 
 
