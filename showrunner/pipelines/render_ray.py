@@ -90,6 +90,7 @@ class RayRunner:
         self._actors: dict[tuple[str, str], list[Any]] = {}
         self._tasks: dict[Callable[..., Any], Any] = {}
         self._on_gpus: set[tuple[str, str]] = set()
+        self._identities: dict[tuple[str, str], dict[str, Any]] = {}
 
     def actors(self, backend: Backend) -> list[Any]:
         """The actors holding ``backend`` (started on first use): one per GPU, or one CPU each."""
@@ -117,8 +118,11 @@ class RayRunner:
         self._on_gpus.clear()
 
     def identity(self, backend: Backend) -> dict[str, Any]:
-        identity: dict[str, Any] = ray.get(self.actors(backend)[0].identity.remote())
-        return identity
+        """Asked of an actor once per backend (the cut asks again after the GPUs went to the clip actors)."""
+        key = (backend.kind, backend.name)
+        if key not in self._identities:
+            self._identities[key] = ray.get(self.actors(backend)[0].identity.remote())
+        return self._identities[key]
 
     def map(self, backend: Backend, fn: Callable[..., R], tasks: list[tuple[Any, ...]]) -> Iterator[R]:
         pool = ActorPool(self.actors(backend))
