@@ -150,6 +150,11 @@ class Settings(BaseModel):
     c2pa_cert: str | None = Field(None, description="PEM certificate chain (signer first) for C2PA manifests; "
                                                     "default: a local CA created in <project>/provenance.")
     c2pa_key: str | None = Field(None, description="PEM private key matching c2pa_cert.")
+    workers: int | None = Field(None, ge=1, le=4096, description="Render workers: above 1 renders on Ray (a local "
+                                                                  "instance unless ray_address is set); 1 or unset "
+                                                                  "renders in this process.")
+    ray_address: str | None = Field(None, description="Address of a Ray cluster to render on (host:port or "
+                                                      "ray://...); its GPUs get one actor each.")
     device: str = Field("auto", description="'auto', 'cpu', 'cuda', 'cuda:1' ...")
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     tts: str = Field("piper", description="Speech backend for new voices: 'piper' (offline), 'openai', or 'none' "
@@ -235,6 +240,8 @@ ENV: dict[str, str] = {
     "SHOWRUNNER_C2PA_CERT": "c2pa_cert",
     "SHOWRUNNER_C2PA_KEY": "c2pa_key",
     "SHOWRUNNER_DEVICE": "device",
+    "SHOWRUNNER_WORKERS": "workers",
+    "SHOWRUNNER_RAY_ADDRESS": "ray_address",
     "SHOWRUNNER_DTYPE": "dtype",
     "SHOWRUNNER_REVISION_LIMIT": "revision_limit",
     "SHOWRUNNER_TTS": "tts",

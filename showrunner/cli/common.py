@@ -40,6 +40,9 @@ ProjectOpt = Annotated[Path, typer.Option(
     help="Series project: a name (kept in $SHOWRUNNER_HOME, default ~/showrunner) or a path (./x, /abs/x).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 PresetOpt = Annotated[str | None, typer.Option("--preset", help="Quality dial: preview, draft or full.")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="Render on Ray with this many workers (one per GPU for diffusion); 1 or unset renders "
+                             "in this process. SHOWRUNNER_RAY_ADDRESS joins an existing cluster.")]
 
 
 def emit(data: Any, as_json: bool, human: RenderableType | None = None) -> None:

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from showrunner.cli import output
-from showrunner.cli.common import JsonOpt, ProjectOpt, emit
+from showrunner.cli.common import JsonOpt, ProjectOpt, WorkersOpt, emit
 from showrunner.config import load_settings
 from showrunner.errors import BadInput, ProjectError
 from showrunner.pipelines.project import Project
@@ -30,6 +30,7 @@ def nightly(
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Token budget for this night.")] = None,
     max_gpu_minutes: Annotated[float | None, typer.Option("--max-gpu-minutes", help="GPU-minute budget.")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Stop by this local time (HH:MM).")] = None,
+    workers: WorkersOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Draft the next episodes unattended and leave them at their gates for review (never approves)."""
@@ -44,7 +45,7 @@ def nightly(
     proj = Project.open(project)
     budgets = Budgets.make(max_tokens=max_tokens, max_gpu_minutes=max_gpu_minutes, until=until)
     with output.progress("nightly", quiet=as_json) as step:
-        night = run_night(proj, load_settings(proj.root), episodes=episodes, budgets=budgets,
+        night = run_night(proj, load_settings(proj.root, workers=workers), episodes=episodes, budgets=budgets,
                           progress=lambda event, data: step(f"episode {data.get('episode', '?')}: "
                                                             f"{data.get('prompt', event)}"))
     emit(night, as_json, f"{night['message']}\nreport: {night.get('report')}")

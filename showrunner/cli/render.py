@@ -7,12 +7,12 @@ only by the diffusers backends, so ``render --preset preview`` and ``verify`` ne
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from showrunner.cli import output
-from showrunner.cli.common import JsonOpt, PresetOpt, ProjectOpt, emit
+from showrunner.cli.common import JsonOpt, PresetOpt, ProjectOpt, WorkersOpt, emit
 
 shot_app = typer.Typer(help="Work on single shots of an approved storyboard.", no_args_is_help=True)
 
@@ -29,6 +29,7 @@ def render_cmd(
     burn_subs: Annotated[bool, typer.Option("--burn-subs", help="Also burn subtitles into the picture.")] = False,
     bed: Annotated[str | None, typer.Option("--bed", help="Music or ambience file under this episode, ducked "
                                                           "under dialogue (default: audio_bed setting).")] = None,
+    workers: WorkersOpt = None,
     project: ProjectOpt = Path("."),
     as_json: JsonOpt = False,
 ) -> None:
@@ -39,11 +40,12 @@ def render_cmd(
     from showrunner.pipelines.render import render_episode
 
     proj = Project.open(project)
-    settings = load_settings(proj.root, preset=preset)
+    settings = load_settings(proj.root, preset=preset, workers=workers)
 
     with proj.lock("showrunner render"), output.progress(f"render episode {episode}", quiet=as_json) as step:
+        # one line for the whole cluster: every unit's result comes back through this process
         report = render_episode(proj, settings, episode, shot_id=shot, force=force,
-                                progress=lambda e: step(f"{e['stage']} {e['shot']}: {e['status']}"),
+                                progress=lambda e: step(_step_text(e)),
                                 aspect=aspect, burn_subtitles=burn_subs, bed=bed)
         # the same meter as the graph's: one ledger record per keyframe, clip or spoken line (retakes included)
         meter_for(project_ledger(proj.root, settings.prices)).renders(report.items(),
@@ -61,6 +63,11 @@ def render_cmd(
     if not report.outputs:
         lines.append("  cut not assembled: some shots have no frame yet (render without --shot)")
     emit(report.model_dump(mode="json"), as_json, "\n".join(lines))
+
+
+def _step_text(event: dict[str, Any]) -> str:
+    count = f" {event['done']}/{event['total']}" if "total" in event else ""
+    return f"{event['stage']}{count} {event['shot']}: {event['status']}"
 
 
 @shot_app.command("replace")

@@ -12,14 +12,13 @@ and the cut. Dialogue lines are synthesised beside the frames into ``renders/aud
 
 from __future__ import annotations
 
-import io
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from PIL import Image
 from pydantic import BaseModel, Field
 
 from showrunner.config import Settings
@@ -28,10 +27,11 @@ from showrunner.memory.canon import Canon
 from showrunner.models import Bible, Episode, Shot
 from showrunner.pipelines import render_jobs as rj
 from showrunner.pipelines.cut import CutSound, build_cut, episode_dir, read_state, write_state
-from showrunner.pipelines.frame_qa import NO_ENCODER, FrameCritic, ShotQA, critic_for
+from showrunner.pipelines.frame_qa import NO_ENCODER, ShotQA, critic_for
 from showrunner.pipelines.overrides import load_overrides
 from showrunner.pipelines.project import Project
 from showrunner.pipelines.provenance import Provenance
+from showrunner.pipelines.render_work import Runner, clip_job, keyframe_batch, open_runner, uses_cluster
 from showrunner.pipelines.speech import SpeechResult, synthesize_episode
 from showrunner.pipelines.voices import Casting, read_narrator
 from showrunner.tools.base import Backend, RenderJob, get_backend
@@ -129,16 +129,24 @@ def frame_size(settings: Settings, aspect: str) -> tuple[int, int]:
     return (p.width, p.height) if aspect == "16:9" else (p.height, p.width)
 
 
-def _png(img: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
+@contextmanager
+def _runner(settings: Settings, given: Runner | None) -> Iterator[Runner]:
+    """The caller's runner, or one for this call (in process unless ``settings`` ask for Ray workers)."""
+    if given is not None:
+        yield given
+        return
+    runner = open_runner(settings)
+    try:
+        yield runner
+    finally:
+        runner.close()
 
 
 def render_episode(project: Project, settings: Settings, episode_no: int, *, shots: list[Shot] | None = None,
                    shot_id: str | None = None, force: bool = False, progress: Progress | None = None,
                    aspect: str = "16:9", burn_subtitles: bool = False, episode: Episode | None = None,
-                   bible: Bible | None = None, draft: bool = False, bed: str | None = None) -> RenderReport:
+                   bible: Bible | None = None, draft: bool = False, bed: str | None = None,
+                   runner: Runner | None = None) -> RenderReport:
     """Render what is missing for episode ``episode_no`` and (re)assemble its cut when anything changed.
 
     ``shots``/``episode``/``bible`` default to the approved storyboard (the canon's, or the live run's
@@ -147,6 +155,8 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
     here: callers meter :meth:`RenderReport.items` (the graph through its ``Context``, the CLI directly),
     spoken lines included. Dialogue is synthesised in a thread beside the keyframes (``settings.tts`` 'none'
     makes a silent cut); ``bed`` names a music or ambience file for this episode (else ``settings.audio_bed``).
+    Frames, clips, speech and assembly run on ``runner`` (default: :func:`~render_work.open_runner` for
+    ``settings``, so ``workers``/``ray_address`` put them on Ray; nightly passes one runner for the night).
     """
     t0 = time.perf_counter()
     canon = Canon(project.canon_dir)
@@ -188,29 +198,29 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
                           qa_notice=None if critic else NO_ENCODER)
     if progress and not critic:
         progress({"stage": "qa", "shot": "all", "status": NO_ENCODER})
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech") as pool:
+    with _runner(settings, runner) as run:
         # a one-shot retake (--shot) re-renders that frame only; its lines stay cached
         voices = _speech(project, settings, episode_no, bible, world, jobs, prov, force and shot_id is None, progress,
-                         pool)
-        records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress,
-                                     (critic, qa_refs))
-        clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress) \
+                         run)
+        records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress, run,
+                                     (settings if critic else None, qa_refs))
+        clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress, run) \
             if video else {}
         speech = voices.result() if voices else None if settings.tts == "none" else SpeechResult()
-    if speech is not None:
-        report.lines_synthesized, report.lines_reused = speech.synthesized, speech.reused
-        report.audio_seconds, report.speech_seconds = round(speech.audio_seconds, 3), round(speech.seconds, 3)
-        report.spoken = speech.booked
-    report.shots = [records[i] for i in ids]
-    missing = [i for i in ids if records[i].frame is None]
-    if not missing:
-        title = episode.title if episode else f"Episode {episode_no}"
-        report.outputs, report.cut_rendered = build_cut(
-            project, bible, episode_no, title, jobs, records, clips, prov, aspect=aspect, fps=preset.fps,
-            burn=burn_subtitles, force=force, identity=image.identity(), draft=draft,
-            sound=CutSound(speech, settings.loudness_target, _bed(settings, bed)) if speech else None)
-        report.loudness_lufs = read_state(project, episode_no, draft=draft).get("cuts", {}).get(aspect, {}) \
-            .get("loudness_lufs")
+        if speech is not None:
+            report.lines_synthesized, report.lines_reused = speech.synthesized, speech.reused
+            report.audio_seconds, report.speech_seconds = round(speech.audio_seconds, 3), round(speech.seconds, 3)
+            report.spoken = speech.booked
+        report.shots = [records[i] for i in ids]
+        missing = [i for i in ids if records[i].frame is None]
+        if not missing:  # the cut is assembled once all its shots have landed
+            title = episode.title if episode else f"Episode {episode_no}"
+            report.outputs, report.cut_rendered = run.submit(
+                build_cut, project, bible, episode_no, title, jobs, records, clips, prov, aspect=aspect,
+                fps=preset.fps, burn=burn_subtitles, force=force, identity=run.identity(image), draft=draft,
+                sound=CutSound(speech, settings.loudness_target, _bed(settings, bed)) if speech else None).result()
+            report.loudness_lufs = read_state(project, episode_no, draft=draft).get("cuts", {}).get(aspect, {}) \
+                .get("loudness_lufs")
     report.seconds = round(time.perf_counter() - t0, 3)
     return report
 
@@ -221,23 +231,22 @@ def _bed(settings: Settings, bed: str | None) -> Path | None:
 
 
 def _speech(project: Project, settings: Settings, n: int, bible: Bible, world: World, jobs: list[RenderJob],
-            prov: Provenance, force: bool, progress: Progress | None,
-            pool: ThreadPoolExecutor) -> Future[SpeechResult] | None:
+            prov: Provenance, force: bool, progress: Progress | None, runner: Runner) -> Future[SpeechResult] | None:
     """Start synthesising the episode's lines beside the frame renders (None when there is nothing to say)."""
     if settings.tts == "none" or not any(j.shot.dialogue for j in jobs):
         return None
     tts = get_tts(settings.tts, settings)
     casting = Casting(world, bible.characters, read_narrator(project.canon_dir), tts.name, settings.tts_model,
                       tts.speakers(settings.tts_model))
-    return pool.submit(synthesize_episode, project.renders_dir, settings, n, [j.shot for j in jobs], casting, prov,
-                       force=force, progress=progress)
+    return runner.submit(synthesize_episode, project.renders_dir, settings, n, [j.shot for j in jobs], casting, prov,
+                         force=force, progress=progress if runner.local else None)
 
 
 def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], selected: set[str], force: bool,
-               prov: Provenance, report: RenderReport, progress: Progress | None,
-               qa: tuple[FrameCritic | None, dict[str, dict[str, Path]]] = (None, {})
+               prov: Provenance, report: RenderReport, progress: Progress | None, runner: Runner,
+               qa: tuple[Settings | None, dict[str, dict[str, Path]]] = (None, {})
                ) -> tuple[dict[str, ShotRecord], dict[str, str]]:
-    identity = backend.identity()
+    identity = runner.identity(backend)
     overrides = load_overrides(project, jobs[0].episode)
     records: dict[str, ShotRecord] = {}
     keys: dict[str, str] = {}
@@ -260,31 +269,18 @@ def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], select
             pending.append((job, key, path))
         else:
             records[sid] = ShotRecord(id=sid, status="skipped", frame_key=key)
+    # the same batches on every runner: a shot's pixels may depend (slightly) on the batch it was drawn in
     batch = max(1, int(getattr(backend, "batch_size", 1)))
-    for start in range(0, len(pending), batch):
-        chunk = pending[start:start + batch]
-        t = time.perf_counter()
-        outputs = backend.render([job for job, _, _ in chunk])
-        per = (time.perf_counter() - t) / len(chunk)
-        checked: list[ShotQA | None] = [None] * len(chunk)
-        if qa[0] is not None:  # the frame critic: retakes with new seeds, within its bound
-            outputs, checked[:] = qa[0].check(backend, [j for j, _, _ in chunk], outputs,
-                                              [qa[1].get(j.shot.id, {}) for j, _, _ in chunk])
-        for (job, key, path), out, shot_qa in zip(chunk, outputs, checked, strict=True):
-            side = {"kind": "keyframe", "shot": job.shot.id, "episode": job.episode, "key": key,
-                    "backend": identity, "model": out.params.get("model", identity.get("model")),
-                    "params": out.params, "prompt": job.prompt, "negative_prompt": job.negative_prompt,
-                    "seed": shot_qa.takes[shot_qa.kept].seed if shot_qa else job.seed,
-                    "references": {k: str(v) for k, v in job.references.items()}, "spec": rj.job_spec(job),
-                    "qa": shot_qa.model_dump(mode="json") if shot_qa else None}
-            prov.write(path, _png(out.frames[0]), title=f"ep{job.episode:03d} {job.shot.id}", sidecar=side)
-            gpu = per if identity.get("device", "cpu").startswith("cuda") else 0.0
-            records[job.shot.id] = ShotRecord(id=job.shot.id, status="rendered", frame=str(path), frame_key=key,
-                                              seconds=round(per, 4), gpu_seconds=round(gpu, 4), qa=shot_qa)
+    chunks = [(prov, chunk, qa[0], [qa[1].get(job.shot.id, {}) for job, _, _ in chunk])
+              for chunk in (pending[start:start + batch] for start in range(0, len(pending), batch))]
+    for landed in runner.map(backend, keyframe_batch, chunks):
+        for done in landed:
+            records[done["id"]] = ShotRecord(status="rendered", **done)
             report.rendered += 1
-            report.gpu_seconds += gpu
+            report.gpu_seconds += done["gpu_seconds"]
             if progress:
-                progress({"stage": "keyframe", "shot": job.shot.id, "status": "rendered"})
+                progress({"stage": "keyframe", "shot": done["id"], "status": "rendered", "done": report.rendered,
+                          "total": len(pending)})
     return records, keys
 
 
@@ -301,11 +297,9 @@ def _stored_qa(path: Path) -> ShotQA | None:
 
 def _clips(project: Project, video: Backend, jobs: list[RenderJob], frame_keys: dict[str, str],
            records: dict[str, ShotRecord], selected: set[str], force: bool, prov: Provenance,
-           report: RenderReport, progress: Progress | None) -> dict[str, str]:
-    from showrunner.pipelines.assemble import encode_video
-
-    identity = video.identity()
-    clips: dict[str, str] = {}
+           report: RenderReport, progress: Progress | None, runner: Runner) -> dict[str, str]:
+    identity = runner.identity(video)
+    todo: list[tuple[object, ...]] = []
     for job in jobs:
         rec = records[job.shot.id]
         if rec.frame is None:
@@ -316,43 +310,35 @@ def _clips(project: Project, video: Backend, jobs: list[RenderJob], frame_keys: 
             rec.clip, rec.clip_status = str(path), "reused"
             report.clips_reused += 1
         elif job.shot.id in selected:
-            t = time.perf_counter()
-            with Image.open(rec.frame) as im:
-                job.init_image = im.convert("RGB")
-            out = video.render([job])[0]
-            from showrunner.pipelines.assemble import CutItem
-
-            mp4 = encode_video([CutItem(job.shot, job.shot.duration, frames=out.frames)], job.fps,
-                               (job.width, job.height))
-            side = {"kind": "clip", "shot": job.shot.id, "episode": job.episode, "key": key, "frame": rec.frame,
-                    "backend": identity, "model": identity.get("model"), "params": out.params,
-                    "prompt": job.prompt, "seed": job.seed}
-            prov.write(path, mp4, title=f"ep{job.episode:03d} {job.shot.id} clip", sidecar=side)
-            took = time.perf_counter() - t
-            gpu = took if identity.get("device", "cpu").startswith("cuda") else 0.0
-            rec.clip, rec.clip_status = str(path), "rendered"
-            rec.clip_seconds, rec.clip_gpu_seconds = round(took, 4), round(gpu, 4)
-            report.clips_rendered += 1
-            report.gpu_seconds += gpu
-            if progress:
-                progress({"stage": "clip", "shot": job.shot.id, "status": "rendered"})
-        if rec.clip:
-            clips[job.shot.id] = rec.clip
-    return clips
-
+            todo.append((prov, job, key, path, rec.frame))
+    for done in runner.map(video, clip_job, todo):
+        rec = records[done["id"]]
+        rec.clip, rec.clip_status = done["clip"], "rendered"
+        rec.clip_seconds, rec.clip_gpu_seconds = done["seconds"], done["gpu_seconds"]
+        report.clips_rendered += 1
+        report.gpu_seconds += done["gpu_seconds"]
+        if progress:
+            progress({"stage": "clip", "shot": done["id"], "status": "rendered", "done": report.clips_rendered,
+                      "total": len(todo)})
+    return {j.shot.id: clip for j in jobs if (clip := records[j.shot.id].clip)}
 
 
 def render_hook(project: Project, settings: Settings) -> Callable[..., dict[str, Any]]:
     """The graph's :class:`~showrunner.context.Renderer`: ``hook(episode=, shots=, mode=, script=)`` -> summary.
 
     Draft runs (nightly) put their cut under ``renders/drafts/``. The summary's ``items`` are what the
-    context meters (one ledger record per keyframe or clip rendered), in every mode.
+    context meters (one ledger record per keyframe or clip rendered), in every mode. With Ray workers set,
+    one runner serves every episode the hook renders (its actors keep their loaded pipelines).
     """
+    held: list[Runner] = []
 
     def hook(*, episode: int, shots: list[Shot], mode: str = "interactive", script: Episode | None = None
              ) -> dict[str, Any]:
         # the script is not in the canon yet at this gate: pass it so shots find their scene's location
-        report = render_episode(project, settings, episode, shots=shots, episode=script, draft=mode == "draft")
+        if not held and uses_cluster(settings):
+            held.append(open_runner(settings))
+        report = render_episode(project, settings, episode, shots=shots, episode=script, draft=mode == "draft",
+                                runner=held[0] if held else None)
         return {**report.model_dump(mode="json"), "rendered": report.rendered + report.clips_rendered > 0
                 or report.cut_rendered, "keyframes_rendered": report.rendered, "items": report.items()}
 
