@@ -200,10 +200,9 @@ def approve_references(root: Path, settings: Settings, bible: Bible, notes: list
 
 def attach_references(root: Path, settings: Settings, backend: Backend, jobs: list[RenderJob],
                       style: str = "") -> list[tuple[str, float]]:
-    """Point each job at the sheet of each on-screen character's look at that shot and at its location's plate
-    for that time of day, making missing versions.
+    """Point each job at its on-screen characters' sheets and its location's plate, making missing versions.
 
-    Jobs come in story order, so a new version records the first shot in its look (``since``). Returns
+    A sheet shows the character's look at that shot; a plate, the place at the scene's time of day. Jobs come in story order, so a new version records the first shot in its look (``since``). Returns
     ``(entity id, seconds)`` per sheet or plate made, for the meter.
     """
     store, prov = RefStore(root / "canon" / "references"), None
