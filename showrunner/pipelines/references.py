@@ -202,7 +202,8 @@ def attach_references(root: Path, settings: Settings, backend: Backend, jobs: li
                       style: str = "") -> list[tuple[str, float]]:
     """Point each job at its on-screen characters' sheets and its location's plate, making missing versions.
 
-    A sheet shows the character's look at that shot; a plate, the place at the scene's time of day. Jobs come in story order, so a new version records the first shot in its look (``since``). Returns
+    A sheet shows the character's look at that shot; a plate, the place at the scene's time of day. Jobs
+    come in story order, so a new version records the first shot in its look (``since``). Returns
     ``(entity id, seconds)`` per sheet or plate made, for the meter.
     """
     store, prov = RefStore(root / "canon" / "references"), None
