@@ -133,7 +133,16 @@ def review_script(state: SeriesState, runtime: Runtime[Context]) -> dict[str, An
 
 
 def review_storyboard(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
-    review, art = _review(state, runtime.context, "storyboard", storyboard_of(state))
+    ctx = runtime.context
+    extra: dict[str, Any] = {}
+    if ctx.root is not None and ctx.gate_interrupts("storyboard"):  # a person approves pictures: draw panels
+        from showrunner.pipelines.panels import EpisodeShots, preview_panels
+        from showrunner.pipelines.project import Project
+
+        board = EpisodeShots(state["episode"], list(state.get("shots") or []), state.get("script"),
+                             state.get("bible"), approved=False)
+        extra["panels"] = preview_panels(Project(ctx.root), ctx.settings, state["episode"], board)
+    review, art = _review(state, ctx, "storyboard", storyboard_of(state), extra)
     if review["action"] == "reject":
         return _update(review, storyboard_notes=[*(state.get("storyboard_notes") or []), review["notes"]])
     assert isinstance(art, Storyboard)

@@ -216,15 +216,11 @@ def review(project: ProjectOpt = Path("."), draft: DraftOpt = None, as_json: Jso
 
 
 def _decide_draft(project: Path, n: int, action: str, notes: str, as_json: bool) -> None:
-    from showrunner.config import load_settings
-    from showrunner.pipelines.nightly import refresh_report
     from showrunner.pipelines.project import Project
-    from showrunner.pipelines.review_queue import approve_draft, reject_draft
+    from showrunner.pipelines.review_queue import decide_draft
 
-    proj = Project.open(project)
+    done = decide_draft(Project.open(project), n, action, notes)
     if action == "approve":
-        done = approve_draft(proj, n, load_settings(proj.root))
-        refresh_report(proj)  # the morning report on disk never lists a decided draft as waiting
         msg = f"draft {n} committed to the canon"
         if done["superseded"]:
             sup = done["superseded"]
@@ -232,11 +228,8 @@ def _decide_draft(project: Path, n: int, action: str, notes: str, as_json: bool)
             msg += f"\nit replaced the live run's {held} of episode {n}; that work is kept in {sup['kept']}"
         emit(done, as_json, f"{msg}\nnext: {done['next']}")
         return
-    with proj.lock("showrunner reject --draft"):
-        stale = reject_draft(proj, n, notes)
-    refresh_report(proj)
-    emit({"rejected": n, "stale": stale}, as_json,
-         f"draft {n} rejected; stale: {', '.join(map(str, stale)) or 'none'}; the next nightly redrafts them")
+    emit(done, as_json, f"draft {n} rejected; stale: {', '.join(map(str, done['stale'])) or 'none'}; "
+                        "the next nightly redrafts them")
 
 
 def _decide(project: Path, decision: dict[str, Any], as_json: bool) -> None:

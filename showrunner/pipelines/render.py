@@ -28,7 +28,7 @@ from showrunner.memory.canon import Canon
 from showrunner.models import Bible, Episode, Shot
 from showrunner.pipelines import render_jobs as rj
 from showrunner.pipelines.cut import CutSound, build_cut, episode_dir, read_state, write_state
-from showrunner.pipelines.overrides import load_overrides
+from showrunner.pipelines.overrides import load_overrides, load_takes
 from showrunner.pipelines.project import Project
 from showrunner.pipelines.provenance import Provenance
 from showrunner.pipelines.speech import SpeechResult, synthesize_episode
@@ -39,7 +39,7 @@ from showrunner.world import World
 
 Aspect = Literal["16:9", "9:16"]
 Progress = Callable[[dict[str, Any]], None]
-__all__ = ["RenderReport", "ShotRecord", "episode_dir", "read_state", "render_episode", "write_state"]
+__all__ = ["RenderReport", "ShotRecord", "episode_dir", "keyframes", "read_state", "render_episode", "write_state"]
 
 
 class ShotRecord(BaseModel):
@@ -158,7 +158,7 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
     video = get_backend(preset.video_backend, settings, kind="video") if preset.video_backend else None
     world = World(bible.characters, bible.locations, canon.facts() if canon.root.is_dir() else [])
     jobs = rj.build_jobs(bible, episode, episode_no, shots, width=width, height=height, steps=preset.steps,
-                         fps=preset.fps, world=world)
+                         fps=preset.fps, world=world, takes=load_takes(project, episode_no))
     ids = [j.shot.id for j in jobs]
     if shot_id is not None and shot_id not in ids:
         raise BadInput(f"episode {episode_no} has no shot {shot_id!r}; shots: {', '.join(ids)}")
@@ -180,7 +180,7 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
         # a one-shot retake (--shot) re-renders that frame only; its lines stay cached
         voices = _speech(project, settings, episode_no, bible, world, jobs, prov, force and shot_id is None, progress,
                          pool)
-        records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress)
+        records, frames = keyframes(project, image, jobs, selected, force, prov, report, progress)
         clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress) \
             if video else {}
         speech = voices.result() if voices else None if settings.tts == "none" else SpeechResult()
@@ -220,9 +220,10 @@ def _speech(project: Project, settings: Settings, n: int, bible: Bible, world: W
                        force=force, progress=progress)
 
 
-def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], selected: set[str], force: bool,
+def keyframes(project: Project, backend: Backend, jobs: list[RenderJob], selected: set[str], force: bool,
                prov: Provenance, report: RenderReport, progress: Progress | None
                ) -> tuple[dict[str, ShotRecord], dict[str, str]]:
+    """Find or render each job's keyframe (a human-supplied frame wins); records and frame keys by shot id."""
     identity = backend.identity()
     overrides = load_overrides(project, jobs[0].episode)
     records: dict[str, ShotRecord] = {}
@@ -312,17 +313,20 @@ def _clips(project: Project, video: Backend, jobs: list[RenderJob], frame_keys: 
 
 
 
-def render_hook(project: Project, settings: Settings) -> Callable[..., dict[str, Any]]:
+def render_hook(project: Project, settings: Settings,
+                progress: Progress | None = None) -> Callable[..., dict[str, Any]]:
     """The graph's :class:`~showrunner.context.Renderer`: ``hook(episode=, shots=, mode=, script=)`` -> summary.
 
     Draft runs (nightly) put their cut under ``renders/drafts/``. The summary's ``items`` are what the
-    context meters (one ledger record per keyframe or clip rendered), in every mode.
+    context meters (one ledger record per keyframe or clip rendered), in every mode. ``progress`` gets
+    each frame, clip and line as it finishes (the Studio's live progress).
     """
 
     def hook(*, episode: int, shots: list[Shot], mode: str = "interactive", script: Episode | None = None
              ) -> dict[str, Any]:
         # the script is not in the canon yet at this gate: pass it so shots find their scene's location
-        report = render_episode(project, settings, episode, shots=shots, episode=script, draft=mode == "draft")
+        report = render_episode(project, settings, episode, shots=shots, episode=script, draft=mode == "draft",
+                                progress=progress)
         return {**report.model_dump(mode="json"), "rendered": report.rendered + report.clips_rendered > 0
                 or report.cut_rendered, "keyframes_rendered": report.rendered, "items": report.items()}
 

@@ -201,3 +201,22 @@ def _supersede_live(project: Project, settings: Settings, episode: int) -> dict[
 
 def _dump(model: Any) -> Any:
     return model.model_dump(mode="json") if hasattr(model, "model_dump") else model
+
+
+def decide_draft(project: Project, episode: int, action: str, notes: str = "",
+                 settings: Settings | None = None) -> dict[str, Any]:
+    """Approve or reject nightly draft ``episode`` and refresh the morning report (the CLI's and Studio's path).
+
+    Approve returns :func:`approve_draft`'s answer; reject returns ``{"rejected": N, "stale": [...]}``.
+    """
+    from showrunner.pipelines.nightly import refresh_report
+
+    if action == "approve":
+        done = approve_draft(project, episode, settings or load_settings(project.root))
+    elif action == "reject":
+        with project.lock("showrunner reject --draft"):
+            done = {"rejected": episode, "stale": reject_draft(project, episode, notes)}
+    else:
+        raise BadInput(f"a draft is approved or rejected, not {action!r}")
+    refresh_report(project)  # the morning report on disk never lists a decided draft as waiting
+    return done
