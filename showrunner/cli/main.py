@@ -20,7 +20,7 @@ app = typer.Typer(
 def _register() -> None:
     from showrunner.cli import common  # noqa: F401  (shared options)
 
-    for name in ("doctor", "series", "adapt", "canon", "render", "voice", "nightly", "prompts", "check"):
+    for name in ("doctor", "series", "adapt", "canon", "render", "voice", "nightly", "prompts", "check", "studio"):
         module = __import__(f"showrunner.cli.{name}", fromlist=["register"])
         module.register(app)
 

@@ -7,7 +7,6 @@ stderr (stdout stays clean for ``--json``).
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -192,19 +191,10 @@ DraftOpt = Annotated[int | None, typer.Option("--draft", help="Act on nightly dr
 
 
 def _draft_payload(root: Path, n: int) -> dict[str, Any]:
-    """What nightly draft ``n`` left at its gate, in the same shape as a live gate's payload."""
     from showrunner.pipelines.project import Project
-    from showrunner.pipelines.review_queue import load_queue
+    from showrunner.pipelines.review_queue import draft_payload
 
-    proj = Project.open(root)
-    entry = load_queue(proj).get(str(n))
-    if entry is None or not entry.get("gate"):
-        raise ProjectError(f"episode {n} has no nightly draft; see 'showrunner status'")
-    path = proj.drafts_dir / f"ep-{n:03d}" / f"{entry['gate']}.json"
-    if not path.is_file():
-        raise ProjectError(f"draft {n} has nothing saved at its {entry['gate']} gate; run 'showrunner nightly'")
-    payload: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return {**payload, "draft": {"status": entry.get("status"), "provisional_on": entry.get("provisional_on", [])}}
+    return draft_payload(Project.open(root), n)
 
 
 def review(project: ProjectOpt = Path("."), draft: DraftOpt = None, as_json: JsonOpt = False) -> None:
