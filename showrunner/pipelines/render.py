@@ -236,6 +236,8 @@ def keyframes(project: Project, backend: Backend, jobs: list[RenderJob], selecte
                                       frame_key=overrides[sid]["sha256"])
             keys[sid] = overrides[sid]["sha256"]
             report.human += 1
+            if progress:
+                progress({"stage": "keyframe", "shot": sid, "status": "human"})
             continue
         key = rj.frame_key(job, identity)
         keys[sid] = key
@@ -243,6 +245,8 @@ def keyframes(project: Project, backend: Backend, jobs: list[RenderJob], selecte
         if path.is_file() and not (force and sid in selected):
             records[sid] = ShotRecord(id=sid, status="reused", frame=str(path), frame_key=key)
             report.reused += 1
+            if progress:  # frames done out of total counts what the cache already held
+                progress({"stage": "keyframe", "shot": sid, "status": "reused"})
         elif sid in selected:
             pending.append((job, key, path))
         else:
