@@ -104,8 +104,12 @@ def check_shot(project: Project, settings: Settings, episode_no: int, shot_id: s
     return board.approved
 
 
-def replace_shot(project: Project, settings: Settings, episode_no: int, shot_id: str, image: Path) -> dict[str, Any]:
-    """Use ``image`` as shot ``shot_id``'s frame from now on; returns the override record."""
+def replace_shot(project: Project, settings: Settings, episode_no: int, shot_id: str, image: Path,
+                 source: str | None = None) -> dict[str, Any]:
+    """Use ``image`` as shot ``shot_id``'s frame from now on; returns the override record.
+
+    ``source`` says where the image came from when ``image`` is a temporary copy (a Studio upload).
+    """
     check_shot(project, settings, episode_no, shot_id)
     img = _decode(image)
     buf = io.BytesIO()
@@ -113,7 +117,7 @@ def replace_shot(project: Project, settings: Settings, episode_no: int, shot_id:
     data = buf.getvalue()
     sha = hashlib.sha256(data).hexdigest()
     dest = project.renders_dir / "frames" / "human" / f"{sha}.png"
-    record = {"shot": shot_id, "episode": episode_no, "frame": str(dest), "sha256": sha, "source": str(image),
+    record = {"shot": shot_id, "episode": episode_no, "frame": str(dest), "sha256": sha, "source": source or str(image),
               "human_supplied": True, "replaced_at": time.time(), "kind": "keyframe"}
     prov = Provenance.for_project(project.root, settings.c2pa_cert, settings.c2pa_key)
     prov.write(dest, data, title=f"ep{episode_no:03d} {shot_id} (human)", sidecar=record, source="digitalCreation")
@@ -121,7 +125,7 @@ def replace_shot(project: Project, settings: Settings, episode_no: int, shot_id:
     current[shot_id] = record
     _save(project, episode_no, current)
     log_decision(project, {"gate": "shot", "episode": episode_no, "shot": shot_id, "action": "replace",
-                           "notes": f"frame {sha[:12]} from {Path(str(image)).name}"})
+                           "notes": f"frame {sha[:12]} from {source or image.name}"})
     return record
 
 
@@ -177,7 +181,8 @@ def stage_edit(project: Project, settings: Settings, episode_no: int, shot_id: s
     """Edit one shot waiting at the storyboard gate; approving the gate approves the storyboard with it.
 
     ``changes`` may set ``action``, ``dialogue`` (list of ``{"speaker", "text"}``), ``framing`` and
-    ``camera_move``; the shot is validated as a :class:`~showrunner.models.Shot`. Returns the edited shot.
+    ``camera_move``; the shot is validated as a :class:`~showrunner.models.Shot`. Returns the edited shot
+    (nothing is staged or logged when nothing changed).
     """
     from pydantic import ValidationError
 
@@ -195,11 +200,15 @@ def stage_edit(project: Project, settings: Settings, episode_no: int, shot_id: s
         err = exc.errors()[0]
         raise BadInput(f"invalid shot {shot_id} at {'.'.join(map(str, err['loc']))}: {err['msg']}; "
                        "nothing changed") from exc
+    before, after = shot.model_dump(mode="json"), edited.model_dump(mode="json")
+    changed = sorted(k for k in allowed if before.get(k) != after.get(k))
+    if not changed:
+        return after
     data = _read(project, episode_no)
-    data.setdefault("_edits", {})[shot_id] = edited.model_dump(mode="json")
+    data.setdefault("_edits", {})[shot_id] = after
     _save(project, episode_no, data)
     log_decision(project, {"gate": "storyboard", "episode": episode_no, "shot": shot_id, "action": "edit shot",
-                           "notes": notes or ", ".join(sorted(allowed))})
+                           "notes": notes or f"changed {', '.join(changed)}"})
     return edited.model_dump(mode="json")
 
 

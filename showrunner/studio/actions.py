@@ -148,7 +148,7 @@ async def replace(studio: Studio, request: Request, n: int, sid: str) -> dict[st
 
         def work() -> dict[str, Any]:
             with proj.lock("showrunner shot replace (studio)"):
-                return replace_shot(proj, studio.settings, n, sid, Path(name))
+                return replace_shot(proj, studio.settings, n, sid, Path(name), source="a Studio upload")
 
         record = await run_in_threadpool(work)
     finally:
