@@ -68,7 +68,14 @@ def create_app(root: Path, token: str, hosts: frozenset[str] | None = frozenset(
 
     async def overview(request: Request) -> Response:
         data = await run_in_threadpool(views.overview, proj)
-        return studio.page(request, "overview.html", **data)
+        n = views.latest_board(data)
+        board = None
+        if n is not None:
+            try:
+                board = await run_in_threadpool(views.panels, proj, studio.settings, n, studio.media)
+            except ProjectError:
+                board = None
+        return studio.page(request, "overview.html", board=board, **data)
 
     async def gate(request: Request) -> Response:
         from showrunner.pipelines.series import pending

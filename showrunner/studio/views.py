@@ -97,6 +97,15 @@ def overview(project: Project) -> dict[str, Any]:
             "report": latest_report(project) is not None}
 
 
+def latest_board(data: dict[str, Any]) -> int | None:
+    """The episode whose storyboard the overview shows: the one at a picture gate, else the last approved."""
+    pend = data["pending"]
+    if pend and pend["gate"] in ("storyboard", "final"):
+        return int(pend["episode"])
+    done = [r["n"] for r in data["rows"] if r["n"] and r["state"] == "approved"]
+    return max(done) if done else None
+
+
 def shot_history(project: Project, n: int) -> dict[str, list[str]]:
     """Per shot of episode ``n``: what people did to it (approve, note, retake, replace, edit), oldest first."""
     out: dict[str, list[str]] = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -154,3 +155,44 @@ def test_approve_through_the_page_api_moves_the_run_on(client: TestClient, root:
     assert last["gate"] == "storyboard" and last["action"] == "approve" and last["notes"] == "good"
     assert client.post("/api/decide", content=json.dumps({"action": "reject"}),
                        headers={HEADER: TOKEN}).status_code == 400  # a rejection needs notes
+
+
+def test_the_command_prints_a_token_url_that_serves_the_panels(root: Path) -> None:
+    """``showrunner studio --project P --port N``: the printed URL works, a bare one is refused, and an
+    approval posted with the token moves the run on (``status --json`` says so)."""
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "showrunner.cli.main", "studio", "--project", str(root),
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(2)]
+        url = lines[1].split("open: ", 1)[1].strip()
+        assert url.startswith(f"http://127.0.0.1:{port}/?token=") and len(url.split("token=")[1]) >= 32
+        deadline = time.time() + 60
+        while True:
+            try:
+                page = httpx.get(url, timeout=30)
+                break
+            except httpx.ConnectError:
+                assert time.time() < deadline
+                time.sleep(0.2)
+        assert page.status_code == 200 and "/media/frame/1/e001-s01-01?v=" in page.text
+        assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 401
+        token = url.split("token=")[1]
+        res = httpx.post(f"http://127.0.0.1:{port}/api/decide", json={"action": "approve"},
+                         headers={HEADER: token}, timeout=30)
+        assert res.status_code == 200
+        while httpx.get(f"http://127.0.0.1:{port}/api/progress", headers={HEADER: token},
+                        timeout=30).json()["job"]["running"]:
+            assert time.time() < deadline + 120
+            time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    status = subprocess.run([sys.executable, "-m", "showrunner.cli.main", "status", "--json", "-p", str(root)],
+                            capture_output=True, text=True, timeout=120)
+    assert json.loads(status.stdout)["pending"]["gate"] == "final"
