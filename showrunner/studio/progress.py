@@ -21,9 +21,10 @@ from showrunner.errors import ProjectError, ShowrunnerError
 
 
 def ledger_tokens(root: Path) -> int:
-    from showrunner.pipelines.ledger import project_ledger
+    from showrunner.pipelines.project import Project
+    from showrunner.studio.views import ledger_totals
 
-    return project_ledger(root).total().tokens
+    return int(ledger_totals(Project(root))[0].tokens)
 
 
 @dataclass

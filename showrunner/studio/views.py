@@ -53,7 +53,6 @@ def decisions(project: Project) -> list[dict[str, Any]]:
 
 def overview(project: Project) -> dict[str, Any]:
     """Episodes with their state and gates, what waits for whom, cost so far, the nightly queue, the report."""
-    from showrunner.pipelines.ledger import project_ledger
     from showrunner.pipelines.report import latest_report
     from showrunner.pipelines.review_queue import load_queue
     from showrunner.pipelines.runlock import last_run
@@ -66,8 +65,7 @@ def overview(project: Project) -> dict[str, Any]:
     except ProjectError:
         out, values = {"status": "not started", "pending": None, "completed": []}, {}
     pend = out["pending"]
-    ledger = project_ledger(project.root)
-    per = {k: v for k, v in ledger.totals(by="episode", draft=None).items() if isinstance(k, int)}
+    spent, per = ledger_totals(project)
     gates: dict[int, list[str]] = {}
     for d in decisions(project):
         if d.get("gate") in WAITING_FOR and isinstance(d.get("episode"), int) and not d.get("shot"):
@@ -92,9 +90,38 @@ def overview(project: Project) -> dict[str, Any]:
     queue = load_queue(project)
     return {"premise": meta.get("premise", ""), "status": out["status"], "pending": pend,
             "waiting_for": WAITING_FOR.get(pend["gate"], "a person") if pend else None, "rows": rows,
-            "totals": ledger.total().as_dict(), "run": last_run(project.root),
+            "totals": spent.as_dict(), "run": last_run(project.root),
             "drafts": [{"n": int(k), **v} for k, v in sorted(queue.items(), key=lambda kv: int(kv[0]))],
             "report": latest_report(project) is not None}
+
+
+_TOTALS: dict[Path, tuple[tuple[int, int], Any, dict[int, Any]]] = {}
+
+
+def ledger_totals(project: Project) -> tuple[Any, dict[int, Any]]:
+    """The series' total and each live episode's (as ``status`` shows them), read once per ledger change.
+
+    The ledger is append-only and its lines are large; a page load re-reads it only when its size or
+    modification time changed.
+    """
+    from showrunner.pipelines.ledger import Totals, project_ledger
+
+    ledger = project_ledger(project.root)
+    try:
+        st = ledger.path.stat()
+        stamp = (st.st_size, st.st_mtime_ns)
+    except FileNotFoundError:
+        return Totals(), {}
+    hit = _TOTALS.get(ledger.path)
+    if hit is not None and hit[0] == stamp:
+        return hit[1], hit[2]
+    spent, per = Totals(), dict[int, Totals]()
+    for rec in ledger.entries():
+        spent.add(rec)
+        if rec.get("draft") is None and isinstance(rec.get("episode"), int):
+            per.setdefault(rec["episode"], Totals()).add(rec)
+    _TOTALS[ledger.path] = (stamp, spent, per)
+    return spent, per
 
 
 def latest_board(data: dict[str, Any]) -> int | None:
