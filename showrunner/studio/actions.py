@@ -176,7 +176,7 @@ def shot_change(studio: Studio, n: int, sid: str, verb: str, body: dict[str, Any
         raise BadInput("a note needs text")
     gate = "final" if approved else "storyboard"
     log_decision(proj, {"gate": gate, "episode": n, "shot": sid, "action": f"{verb} shot", "notes": notes})
-    return {"panel": {"episode": n, "shot": sid}}
+    return {"panel": {"episode": n, "shot": sid}} if verb == "approve" else {"ok": True}  # a note: the page too
 
 
 def draft_decide(studio: Studio, n: int, action: str, notes: str) -> dict[str, Any]:

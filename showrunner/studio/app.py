@@ -96,6 +96,7 @@ def create_app(root: Path, token: str, hosts: frozenset[str] | None = frozenset(
         elif g in ("storyboard", "final"):
             ctx["board"] = await run_in_threadpool(views.panels, proj, studio.settings, n, studio.media)
             ctx["cut"] = views.cut_view(proj, n, studio.media) if g == "final" else None
+            ctx["reject_default"] = views.open_shot_notes(proj, n)  # per-shot notes become the rejection's
         return studio.page(request, f"gate_{g if g in ('bible', 'script', 'storyboard', 'final') else 'other'}.html",
                            **ctx)
 

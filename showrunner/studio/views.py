@@ -133,6 +133,14 @@ def latest_board(data: dict[str, Any]) -> int | None:
     return max(done) if done else None
 
 
+def open_shot_notes(project: Project, n: int) -> str:
+    """Per-shot notes written since the last gate decision, one ``shot: note`` a line (a rejection's draft)."""
+    log = decisions(project)
+    last = max((i for i, d in enumerate(log) if not d.get("shot")), default=-1)
+    return "\n".join(f"{d['shot']}: {d['notes']}" for d in log[last + 1:]
+                     if d.get("episode") == n and d.get("action") == "note shot" and d.get("notes"))
+
+
 def shot_history(project: Project, n: int) -> dict[str, list[str]]:
     """Per shot of episode ``n``: what people did to it (approve, note, retake, replace, edit), oldest first."""
     out: dict[str, list[str]] = {}

@@ -166,9 +166,21 @@ def test_every_gate_by_clicks_with_reject_retake_replace_and_edit(studio: dict[s
     assert page.eval_on_selector("video#cut", "v => v.duration") > 1
     snap(page, "final", doc=True)
     page.click("#approve-gate")
-    for gate in ("script", "storyboard", "final"):  # episode 2, straight through
-        at_gate(page, gate, 2)
-        page.click("#approve-gate")
+    at_gate(page, "script", 2)
+    page.click("#approve-gate")
+    at_gate(page, "storyboard", 2, 0)  # a per-shot note becomes the rejection's notes; the redraft answers it
+    first2 = list(frames(page))[0]
+    page.click(f"#panel-{first2} details:has(form.note) summary")
+    page.fill(f"#panel-{first2} form.note textarea", "show the fog rolling in")
+    page.click(f"#panel-{first2} form.note button")
+    page.wait_for_function("() => document.querySelector('#reject-notes').value.includes('fog rolling')")
+    assert page.input_value("#reject-notes") == f"{first2}: show the fog rolling in"
+    page.click("#reject-gate")
+    at_gate(page, "storyboard", 2, 1)
+    assert "Addresses notes: " + f"{first2}: show the fog rolling in" in page.inner_text("#panels")
+    page.click("#approve-gate")
+    at_gate(page, "final", 2)
+    page.click("#approve-gate")
     at_gate(page, "none", "")
     page.click("nav >> text=Overview")
     page.wait_for_selector("#series-status")
