@@ -109,6 +109,7 @@ def describe(pend: dict[str, Any], project: Path | None = None, draft: int | Non
     views = {"adaptation": lambda: _adaptation(art), "bible": lambda: _bible(art),
              "script": lambda: _script(art, pend)}
     body = views.get(gate, lambda: _storyboard(art, pend))()
+    body += [f"preview panel {sid}: {path}" for sid, path in (pend.get("panels") or {}).items()]
     body += [f"reference sheet {cid}: {path}" for cid, path in (pend.get("reference_sheets") or {}).items()]
     body += [f"voice sample {cid}: {path}" for cid, path in (pend.get("voice_samples") or {}).items()]
     tail: list[str | Text] = [f"proposal: {p}" for p in pend.get("proposals") or []]
