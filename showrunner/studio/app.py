@@ -31,7 +31,7 @@ from showrunner.studio.progress import Jobs
 HERE = Path(__file__).parent
 CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; script-src 'self'; style-src 'self'; "
        "frame-ancestors 'none'; form-action 'self'")
-MEDIA_TYPES = {"frame": "image/png", "sheet": "image/png", "voice": "audio/wav"}
+MEDIA_KINDS = ("frame", "sheet", "voice")  # named by (episode, shot id) or character id; the type from the file
 
 
 class Studio:
@@ -126,7 +126,7 @@ def create_app(root: Path, token: str, hosts: frozenset[str] | None = frozenset(
     async def media(request: Request) -> Response:
         kind, name = request.path_params.get("kind", "frame"), request.path_params["name"]
         key: tuple[str, ...] = (kind, name)
-        if kind not in MEDIA_TYPES:
+        if kind not in MEDIA_KINDS:
             return PlainTextResponse("not found", 404)
         if kind == "frame":
             key = ("frame", str(request.path_params.get("n")), name)
@@ -139,7 +139,7 @@ def create_app(root: Path, token: str, hosts: frozenset[str] | None = frozenset(
             path = studio.media.get(key)
         if path is None:
             return PlainTextResponse("not found", 404)
-        return FileResponse(path, media_type=MEDIA_TYPES.get(kind))
+        return FileResponse(path, headers={"Cache-Control": "private, max-age=3600"})
 
     async def cut(request: Request) -> Response:
         n, ext = request.path_params["n"], request.path_params["ext"]
