@@ -1,7 +1,8 @@
 """The Studio's actions (``POST /api/...``): each is a CLI command's own pipeline call, logged as a decision.
 
 * ``decide`` — ``{"action": "approve"|"reject", "notes"}`` answers the live gate (``showrunner approve``,
-  ``reject --notes``) as a background job; staged shot edits go in with an approval.
+  ``reject --notes``) as a background job; staged shot edits go in with an approval. ``resume`` goes on
+  after a crash (``showrunner resume``).
 * ``shot/N/ID/retake`` — ``showrunner shot retake`` as a background job.
 * ``shot/N/ID/replace`` — the request body is the image (PNG or JPEG, at most :data:`MAX_UPLOAD` bytes);
   ``showrunner shot replace`` validates, re-encodes and signs it.
@@ -76,6 +77,8 @@ async def dispatch(studio: Studio, request: Request) -> dict[str, Any]:
     parts = str(request.path_params["verb"]).split("/")
     if parts == ["decide"]:
         return decide(studio, await _json(request))
+    if parts == ["resume"]:
+        return decide(studio, None)
     if len(parts) == 4 and parts[0] == "shot":
         n, sid, verb = _int(parts[1]), parts[2], parts[3]
         if verb == "replace":
@@ -91,25 +94,30 @@ async def dispatch(studio: Studio, request: Request) -> dict[str, Any]:
     raise BadInput("unknown action")
 
 
-def decide(studio: Studio, body: dict[str, Any]) -> dict[str, Any]:
-    """Answer the live gate in the background, exactly as ``showrunner approve|reject`` would."""
+def decide(studio: Studio, body: dict[str, Any] | None) -> dict[str, Any]:
+    """Answer the live gate in the background, exactly as ``showrunner approve|reject`` would.
+
+    Without a body: go on after a crash or interruption, as ``showrunner resume``.
+    """
     from showrunner.pipelines.render import render_hook
     from showrunner.pipelines.series import continue_series
 
-    action, notes = body.get("action"), " ".join(str(body.get("notes") or "").split())
-    if action not in ("approve", "reject"):
-        raise BadInput("a gate is answered with approve or reject")
-    if action == "reject" and not notes:
-        raise BadInput("reject needs notes saying what to change")
+    decision = None
+    if body is not None:
+        action, notes = body.get("action"), " ".join(str(body.get("notes") or "").split())
+        if action not in ("approve", "reject"):
+            raise BadInput("a gate is answered with approve or reject")
+        if action == "reject" and not notes:
+            raise BadInput("reject needs notes saying what to change")
+        decision = {"action": action, "notes": notes}
 
     def work(job: Any) -> dict[str, Any]:
         hook = render_hook(studio.project, studio.settings, progress=job.render_event)
-        out = continue_series(studio.project.root, {"action": action, "notes": notes}, progress=job.graph_event,
-                              render=hook)
+        out = continue_series(studio.project.root, decision, progress=job.graph_event, render=hook)
         pend = out.get("pending") or {}
         return {"status": out["status"], "gate": pend.get("gate"), "episode": pend.get("episode")}
 
-    job = studio.jobs.start(f"{action} the gate", work)
+    job = studio.jobs.start(f"{decision['action']} the gate" if decision else "resume the run", work)
     return {"job": job.id}
 
 

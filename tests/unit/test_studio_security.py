@@ -196,3 +196,28 @@ def test_the_command_prints_a_token_url_that_serves_the_panels(root: Path) -> No
     status = subprocess.run([sys.executable, "-m", "showrunner.cli.main", "status", "--json", "-p", str(root)],
                             capture_output=True, text=True, timeout=120)
     assert json.loads(status.stdout)["pending"]["gate"] == "final"
+
+
+def test_resume_from_the_page_goes_on_like_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that stopped half-way (the LLM endpoint went down) goes on from the page's Resume button."""
+    for k, v in ENV.items():
+        monkeypatch.setenv(k, v)
+
+    def down(prompt: object, schema: object) -> object:
+        if getattr(prompt, "id", "").startswith("writer/outline"):
+            raise ConnectionError("the endpoint is down")
+        return story_responder(prompt, schema)  # type: ignore[arg-type]
+
+    root = tmp_path / "stopped"
+    with pytest.raises(Exception):  # whatever the provider raised, the run stopped
+        series.new_series(root, "A harbour crew hunts a ghost ship", 1, auto_approve=frozenset({"bible"}),
+                          llm=ScriptedLLM(down))
+    client = TestClient(create_app(root, TOKEN, hosts=frozenset({"testserver"})))
+    assert "Resume the run" in authed(client).get("/").text
+    assert client.post("/api/resume", content="", headers={HEADER: TOKEN}).json()["job"]
+    deadline = time.time() + 120
+    while (job := client.get("/api/progress").json()["job"])["running"]:
+        assert time.time() < deadline
+        time.sleep(0.2)
+    assert job["error"] is None and job["label"] == "resume the run"
+    assert job["result"] == {"status": "waiting", "gate": "script", "episode": 1}
