@@ -141,7 +141,9 @@ def review_storyboard(state: SeriesState, runtime: Runtime[Context]) -> dict[str
 
         board = EpisodeShots(state["episode"], list(state.get("shots") or []), state.get("script"),
                              state.get("bible"), approved=False)
-        extra["panels"] = preview_panels(Project(ctx.root), ctx.settings, state["episode"], board)
+        extra["panels"] = preview_panels(Project(ctx.root), ctx.settings, state["episode"], board, book=lambda items:
+                                         ctx.meter.renders(items, {"episode": state["episode"],
+                                                                   "node": "review_storyboard"}))
     review, art = _review(state, ctx, "storyboard", storyboard_of(state), extra)
     if review["action"] == "reject":
         return _update(review, storyboard_notes=[*(state.get("storyboard_notes") or []), review["notes"]])

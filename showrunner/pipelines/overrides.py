@@ -159,7 +159,7 @@ def retake_shot(project: Project, settings: Settings, episode_no: int, shot_id: 
     else:
         from showrunner.pipelines.panels import preview_panels
 
-        out["frame"] = preview_panels(project, settings, episode_no)[shot_id]
+        out["frame"] = preview_panels(project, settings, episode_no, node="retake")[shot_id]
     return out
 
 

@@ -9,6 +9,7 @@ person edited at the gate (staged edits), so the gate shows what approving it wo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,9 +84,14 @@ def with_staged_edits(project: Project, values: dict[str, Any], pend: dict[str, 
 
 
 
-def preview_panels(project: Project, settings: Settings, n: int, board: EpisodeShots | None = None
+def preview_panels(project: Project, settings: Settings, n: int, board: EpisodeShots | None = None, *,
+                   book: Callable[[list[dict[str, Any]]], Any] | None = None, node: str = "preview"
                    ) -> dict[str, str]:
-    """Draw (or find in the cache) a preview panel per shot of episode ``n``; shot id -> frame path."""
+    """Draw (or find in the cache) a preview panel per shot of episode ``n``; shot id -> frame path.
+
+    Panels drawn now are booked once, as keyframes: through ``book`` (the graph passes its context's
+    meter), else to the project's ledger tagged with ``node``.
+    """
     from showrunner.pipelines.provenance import Provenance
     from showrunner.pipelines.render import RenderReport, keyframes
     from showrunner.tools.base import get_backend
@@ -104,4 +110,12 @@ def preview_panels(project: Project, settings: Settings, n: int, board: EpisodeS
     report = RenderReport(episode=n, preset="preview", backend=backend.name, video_backend=None, aspect="16:9")
     prov = Provenance.for_project(project.root, settings.c2pa_cert, settings.c2pa_key)
     records, _ = keyframes(project, backend, jobs, {j.shot.id for j in jobs}, False, prov, report, None)
+    report.shots = list(records.values())
+    items = report.items()
+    if items and book is not None:
+        book(items)
+    elif items:
+        from showrunner.pipelines.ledger import meter_for, project_ledger
+
+        meter_for(project_ledger(project.root, settings.prices)).renders(items, {"episode": n, "node": node})
     return {sid: rec.frame for sid, rec in records.items() if rec.frame}

@@ -75,7 +75,9 @@ def test_retake_redraws_one_panel_at_the_gate_then_rerenders_one_shot_after(at_s
     assert {k for k in before if before[k]["frame"] != after[k]["frame"]} == {ids[2]}
     assert (root / "renders" / "ep-001" / "ep-001.mp4").read_bytes() != cut_before  # re-assembled
     booked = [json.loads(x) for x in (root / "logs" / "ledger.jsonl").read_text().splitlines()]
-    assert [r.get("shot") for r in booked if r.get("node") == "retake"] == [ids[2]]  # one keyframe rendered
+    # booked once each: the panel redrawn at the gate, then the one keyframe re-rendered after approval
+    assert [r.get("shot") for r in booked if r.get("node") == "retake"] == [ids[0], ids[2]]
+    assert len([r for r in booked if r.get("node") == "review_storyboard"]) == len(ids)  # the gate's panels
     log = [json.loads(x) for x in (root / "logs" / "decisions.jsonl").read_text().splitlines()]
     assert [(d["action"], d.get("shot")) for d in log if d.get("shot")] == [
         ("retake", ids[0]), ("edit shot", ids[1]), ("retake", ids[2])]

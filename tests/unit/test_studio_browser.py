@@ -121,7 +121,7 @@ def test_every_gate_by_clicks_with_reject_retake_replace_and_edit(studio: dict[s
     page = studio["browser"].new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{studio['live']}/?token=browser-token")
     assert "token=" not in page.url  # kept in the cookie, out of history and screenshots
-    snap(page, "overview", doc=True)
+    snap(page, "overview-start")
     page.click("nav >> text=Gate")
     at_gate(page, "bible", 0)
     assert all(w > 0 for w in loaded(page, "img.sheet")) and page.locator("img.sheet").count() >= 2
@@ -186,7 +186,7 @@ def test_every_gate_by_clicks_with_reject_retake_replace_and_edit(studio: dict[s
     page.wait_for_selector("#series-status")
     assert page.inner_text("#series-status") == "done"
     assert [page.inner_text(f'tr[data-episode="{n}"] td:nth-child(2)') for n in (1, 2)] == ["approved"] * 2
-    snap(page, "overview-done")
+    snap(page, "overview", doc=True)
     page.close()
 
 
