@@ -135,9 +135,19 @@ def review_script(state: SeriesState, runtime: Runtime[Context]) -> dict[str, An
 
 
 def review_storyboard(state: SeriesState, runtime: Runtime[Context]) -> dict[str, Any]:
+    ctx = runtime.context
     last = state.get("render") or {}  # after a rejected final cut: the frame QA of the frames it showed
-    extra = {"render": last} if last.get("episode") == state["episode"] else {}
-    review, art = _review(state, runtime.context, "storyboard", storyboard_of(state), extra)
+    extra: dict[str, Any] = {"render": last} if last.get("episode") == state["episode"] else {}
+    if ctx.root is not None and ctx.gate_interrupts("storyboard"):  # a person approves pictures: draw panels
+        from showrunner.pipelines.panels import EpisodeShots, preview_panels
+        from showrunner.pipelines.project import Project
+
+        board = EpisodeShots(state["episode"], list(state.get("shots") or []), state.get("script"),
+                             state.get("bible"), approved=False)
+        extra["panels"] = preview_panels(Project(ctx.root), ctx.settings, state["episode"], board, book=lambda items:
+                                         ctx.meter.renders(items, {"episode": state["episode"],
+                                                                   "node": "review_storyboard"}))
+    review, art = _review(state, ctx, "storyboard", storyboard_of(state), extra)
     if review["action"] == "reject":
         return _update(review, storyboard_notes=[*(state.get("storyboard_notes") or []), review["notes"]])
     assert isinstance(art, Storyboard)

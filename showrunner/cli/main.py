@@ -20,7 +20,8 @@ app = typer.Typer(
 def _register() -> None:
     from showrunner.cli import common  # noqa: F401  (shared options)
 
-    for name in ("doctor", "series", "adapt", "canon", "render", "voice", "nightly", "prompts", "check", "ref"):
+    for name in ("doctor", "series", "adapt", "canon", "render", "voice", "nightly", "prompts", "check", "ref",
+                 "studio"):
         module = __import__(f"showrunner.cli.{name}", fromlist=["register"])
         module.register(app)
 

@@ -1,4 +1,4 @@
-"""``showrunner render``, ``showrunner shot replace|fix`` and ``showrunner verify``.
+"""``showrunner render``, ``showrunner shot replace|retake|fix`` and ``showrunner verify``.
 
 Commands parse arguments and call :mod:`showrunner.pipelines.render`; the diffusion stack is imported
 only by the diffusers backends, so ``render --preset preview`` and ``verify`` never load torch.
@@ -88,6 +88,27 @@ def replace_cmd(
         record = replace_shot(proj, load_settings(proj.root), episode, shot, image)
     emit(record, as_json, f"shot {shot} of episode {episode} now uses {image} (stored as {record['frame']}); "
                           f"run 'showrunner render --episode {episode}' to re-cut")
+
+
+@shot_app.command("retake")
+def retake_cmd(
+    episode: EpisodeOpt,
+    shot: Annotated[str, typer.Option("--shot", help="Shot id to retake.")],
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Retake one shot with a new seed: re-render that shot only and re-assemble the cut."""
+    from showrunner.config import load_settings
+    from showrunner.pipelines.overrides import retake_shot
+    from showrunner.pipelines.project import Project
+
+    proj = Project.open(project)
+    with proj.lock("showrunner shot retake"), output.progress(f"retake {shot}", quiet=as_json) as step:
+        done = retake_shot(proj, load_settings(proj.root), episode, shot,
+                           progress=lambda e: step(f"{e['stage']} {e['shot']}: {e['status']}"))
+    where = "re-rendered, cut re-assembled" if done["outputs"] else \
+        "re-rendered" if done["rendered"] else "preview panel redrawn (the storyboard waits at its gate)"
+    emit(done, as_json, f"shot {shot} of episode {episode}: take {done['take']} {where}; frame {done['frame']}")
 
 
 @shot_app.command("fix")

@@ -7,7 +7,6 @@ stderr (stdout stays clean for ``--json``).
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -197,19 +196,10 @@ DraftOpt = Annotated[int | None, typer.Option("--draft", help="Act on nightly dr
 
 
 def _draft_payload(root: Path, n: int) -> dict[str, Any]:
-    """What nightly draft ``n`` left at its gate, in the same shape as a live gate's payload."""
     from showrunner.pipelines.project import Project
-    from showrunner.pipelines.review_queue import load_queue
+    from showrunner.pipelines.review_queue import draft_payload
 
-    proj = Project.open(root)
-    entry = load_queue(proj).get(str(n))
-    if entry is None or not entry.get("gate"):
-        raise ProjectError(f"episode {n} has no nightly draft; see 'showrunner status'")
-    path = proj.drafts_dir / f"ep-{n:03d}" / f"{entry['gate']}.json"
-    if not path.is_file():
-        raise ProjectError(f"draft {n} has nothing saved at its {entry['gate']} gate; run 'showrunner nightly'")
-    payload: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return {**payload, "draft": {"status": entry.get("status"), "provisional_on": entry.get("provisional_on", [])}}
+    return draft_payload(Project.open(root), n)
 
 
 def review(project: ProjectOpt = Path("."), draft: DraftOpt = None, as_json: JsonOpt = False) -> None:
@@ -221,15 +211,11 @@ def review(project: ProjectOpt = Path("."), draft: DraftOpt = None, as_json: Jso
 
 
 def _decide_draft(project: Path, n: int, action: str, notes: str, as_json: bool) -> None:
-    from showrunner.config import load_settings
-    from showrunner.pipelines.nightly import refresh_report
     from showrunner.pipelines.project import Project
-    from showrunner.pipelines.review_queue import approve_draft, reject_draft
+    from showrunner.pipelines.review_queue import decide_draft
 
-    proj = Project.open(project)
+    done = decide_draft(Project.open(project), n, action, notes)
     if action == "approve":
-        done = approve_draft(proj, n, load_settings(proj.root))
-        refresh_report(proj)  # the morning report on disk never lists a decided draft as waiting
         msg = f"draft {n} committed to the canon"
         if done["superseded"]:
             sup = done["superseded"]
@@ -237,11 +223,8 @@ def _decide_draft(project: Path, n: int, action: str, notes: str, as_json: bool)
             msg += f"\nit replaced the live run's {held} of episode {n}; that work is kept in {sup['kept']}"
         emit(done, as_json, f"{msg}\nnext: {done['next']}")
         return
-    with proj.lock("showrunner reject --draft"):
-        stale = reject_draft(proj, n, notes)
-    refresh_report(proj)
-    emit({"rejected": n, "stale": stale}, as_json,
-         f"draft {n} rejected; stale: {', '.join(map(str, stale)) or 'none'}; the next nightly redrafts them")
+    emit(done, as_json, f"draft {n} rejected; stale: {', '.join(map(str, done['stale'])) or 'none'}; "
+                        "the next nightly redrafts them")
 
 
 def _decide(project: Path, decision: dict[str, Any], as_json: bool) -> None:

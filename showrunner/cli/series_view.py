@@ -122,6 +122,7 @@ def describe(pend: dict[str, Any], project: Path | None = None, draft: int | Non
     views = {"adaptation": lambda: _adaptation(art), "bible": lambda: _bible(art),
              "script": lambda: _script(art, pend)}
     body = views.get(gate, lambda: _storyboard(art, pend))()
+    body += [f"preview panel {sid}: {path}" for sid, path in (pend.get("panels") or {}).items()]
     body += [f"reference {r['kind']} {r['entity']}{' (' + r['variant'] + ')' if r['variant'] else ''}: {r['path']}"
              for r in pend.get("references") or []]
     body += [f"voice sample {cid}: {path}" for cid, path in (pend.get("voice_samples") or {}).items()]

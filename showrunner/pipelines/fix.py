@@ -28,7 +28,7 @@ from showrunner.config import Settings
 from showrunner.errors import BadInput, ProjectError
 from showrunner.pipelines import render_jobs as rj
 from showrunner.pipelines.cut import read_state
-from showrunner.pipelines.overrides import check_shot, load_overrides, store_override
+from showrunner.pipelines.overrides import check_shot, load_overrides, log_decision, store_override
 from showrunner.pipelines.project import Project
 
 
@@ -119,6 +119,8 @@ def fix_shot(project: Project, settings: Settings, n: int, shot_id: str, mask_pa
               "backend": backend.identity(), "seconds": round(time.perf_counter() - t, 3), "fixed_at": time.time()}
     record = store_override(project, settings, n, shot_id, fixed, record, folder="fixed",
                             title=f"ep{n:03d} {shot_id} (fixed)", source="trainedAlgorithmicMedia")
+    log_decision(project, {"gate": "shot", "episode": n, "shot": shot_id, "action": "fix",
+                           "notes": f"{prompt.strip()} (mask {mask_path.name})"})
     report = render_episode(project, settings, n)
     identity = record["backend"]
     gpu = record["seconds"] if str(identity.get("device", "cpu")).startswith("cuda") else 0.0

@@ -28,10 +28,10 @@ from showrunner.models import Bible, Episode, Shot
 from showrunner.pipelines import render_jobs as rj
 from showrunner.pipelines.cut import CutSound, build_cut, episode_dir, read_state, write_state
 from showrunner.pipelines.frame_qa import NO_ENCODER, ShotQA, critic_for
-from showrunner.pipelines.overrides import load_overrides
+from showrunner.pipelines.overrides import load_overrides, load_takes
 from showrunner.pipelines.project import Project
 from showrunner.pipelines.provenance import Provenance
-from showrunner.pipelines.render_work import Runner, clip_job, keyframe_batch, open_runner, uses_cluster
+from showrunner.pipelines.render_work import InProcess, Runner, clip_job, keyframe_batch, open_runner, uses_cluster
 from showrunner.pipelines.speech import SpeechResult, synthesize_episode
 from showrunner.pipelines.voices import Casting, read_narrator
 from showrunner.tools.base import Backend, RenderJob, get_backend
@@ -40,14 +40,14 @@ from showrunner.world import World
 
 Aspect = Literal["16:9", "9:16"]
 Progress = Callable[[dict[str, Any]], None]
-__all__ = ["RenderReport", "ShotRecord", "episode_dir", "read_state", "render_episode", "write_state"]
+__all__ = ["RenderReport", "ShotRecord", "episode_dir", "keyframes", "read_state", "render_episode", "write_state"]
 
 
 class ShotRecord(BaseModel):
     """What happened to one shot in this run."""
 
     id: str
-    status: Literal["rendered", "reused", "human", "skipped"]
+    status: Literal["rendered", "reused", "human", "fixed", "skipped"]
     frame: str | None = None
     frame_key: str | None = None
     clip: str | None = None
@@ -81,7 +81,7 @@ class RenderReport(BaseModel):
     aspect: str
     rendered: int = Field(0, description="Keyframes rendered in this run.")
     reused: int = Field(0, description="Keyframes found in the cache.")
-    human: int = Field(0, description="Shots using a human-supplied frame.")
+    human: int = Field(0, description="Shots whose frame is overridden: a person's image or a shot fix.")
     clips_rendered: int = 0
     clips_reused: int = 0
     lines_synthesized: int = Field(0, description="Dialogue lines synthesised in this run.")
@@ -175,7 +175,7 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
     video = get_backend(preset.video_backend, settings, kind="video") if preset.video_backend else None
     world = World(bible.characters, bible.locations, canon.facts() if canon.root.is_dir() else [])
     jobs = rj.build_jobs(bible, episode, episode_no, shots, width=width, height=height, steps=preset.steps,
-                         fps=preset.fps, world=world)
+                         fps=preset.fps, world=world, takes=load_takes(project, episode_no))
     ids = [j.shot.id for j in jobs]
     if shot_id is not None and shot_id not in ids:
         raise BadInput(f"episode {episode_no} has no shot {shot_id!r}; shots: {', '.join(ids)}")
@@ -202,8 +202,8 @@ def render_episode(project: Project, settings: Settings, episode_no: int, *, sho
         # a one-shot retake (--shot) re-renders that frame only; its lines stay cached
         voices = _speech(project, settings, episode_no, bible, world, jobs, prov, force and shot_id is None, progress,
                          run)
-        records, frames = _keyframes(project, image, jobs, selected, force, prov, report, progress, run,
-                                     (settings if critic else None, qa_refs))
+        records, frames = keyframes(project, image, jobs, selected, force, prov, report, progress, run,
+                                    (settings if critic else None, qa_refs))
         clips = _clips(project, video, jobs, frames, records, selected, force, prov, report, progress, run) \
             if video else {}
         speech = voices.result() if voices else None if settings.tts == "none" else SpeechResult()
@@ -242,10 +242,16 @@ def _speech(project: Project, settings: Settings, n: int, bible: Bible, world: W
                          force=force, progress=progress if runner.local else None)
 
 
-def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], selected: set[str], force: bool,
-               prov: Provenance, report: RenderReport, progress: Progress | None, runner: Runner,
-               qa: tuple[Settings | None, dict[str, dict[str, Path]]] = (None, {})
-               ) -> tuple[dict[str, ShotRecord], dict[str, str]]:
+def keyframes(project: Project, backend: Backend, jobs: list[RenderJob], selected: set[str], force: bool,
+              prov: Provenance, report: RenderReport, progress: Progress | None, runner: Runner | None = None,
+              qa: tuple[Settings | None, dict[str, dict[str, Path]]] = (None, {})
+              ) -> tuple[dict[str, ShotRecord], dict[str, str]]:
+    """Find or render each job's keyframe (a human-supplied frame wins); records and frame keys by shot id.
+
+    Units run on ``runner`` (default: here); ``qa`` is (settings naming the frame encoder, or None; the
+    references the critic compares each shot with).
+    """
+    runner = runner or InProcess()
     identity = runner.identity(backend)
     overrides = load_overrides(project, jobs[0].episode)
     records: dict[str, ShotRecord] = {}
@@ -254,10 +260,13 @@ def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], select
     for job in jobs:
         sid = job.shot.id
         if sid in overrides:
-            records[sid] = ShotRecord(id=sid, status="human", frame=overrides[sid]["frame"],
+            status: Literal["human", "fixed"] = "fixed" if overrides[sid].get("kind") == "fix" else "human"
+            records[sid] = ShotRecord(id=sid, status=status, frame=overrides[sid]["frame"],
                                       frame_key=overrides[sid]["sha256"])
             keys[sid] = overrides[sid]["sha256"]
             report.human += 1
+            if progress:
+                progress({"stage": "keyframe", "shot": sid, "status": status})
             continue
         key = rj.frame_key(job, identity)
         keys[sid] = key
@@ -265,6 +274,8 @@ def _keyframes(project: Project, backend: Backend, jobs: list[RenderJob], select
         if path.is_file() and not (force and sid in selected):
             records[sid] = ShotRecord(id=sid, status="reused", frame=str(path), frame_key=key, qa=_stored_qa(path))
             report.reused += 1
+            if progress:  # frames done out of total counts what the cache already held
+                progress({"stage": "keyframe", "shot": sid, "status": "reused"})
         elif sid in selected:
             pending.append((job, key, path))
         else:
@@ -323,12 +334,14 @@ def _clips(project: Project, video: Backend, jobs: list[RenderJob], frame_keys: 
     return {j.shot.id: clip for j in jobs if (clip := records[j.shot.id].clip)}
 
 
-def render_hook(project: Project, settings: Settings) -> Callable[..., dict[str, Any]]:
+def render_hook(project: Project, settings: Settings,
+                progress: Progress | None = None) -> Callable[..., dict[str, Any]]:
     """The graph's :class:`~showrunner.context.Renderer`: ``hook(episode=, shots=, mode=, script=)`` -> summary.
 
     Draft runs (nightly) put their cut under ``renders/drafts/``. The summary's ``items`` are what the
     context meters (one ledger record per keyframe or clip rendered), in every mode. With Ray workers set,
-    one runner serves every episode the hook renders (its actors keep their loaded pipelines).
+    one runner serves every episode the hook renders (its actors keep their loaded pipelines). ``progress``
+    gets each frame, clip and line as it finishes (the Studio's live progress).
     """
     held: list[Runner] = []
 
@@ -338,7 +351,7 @@ def render_hook(project: Project, settings: Settings) -> Callable[..., dict[str,
         if not held and uses_cluster(settings):
             held.append(open_runner(settings))
         report = render_episode(project, settings, episode, shots=shots, episode=script, draft=mode == "draft",
-                                runner=held[0] if held else None)
+                                runner=held[0] if held else None, progress=progress)
         return {**report.model_dump(mode="json"), "rendered": report.rendered + report.clips_rendered > 0
                 or report.cut_rendered, "keyframes_rendered": report.rendered, "items": report.items()}
 

@@ -32,11 +32,18 @@ def shot_id(shot: Shot) -> str:
     return shot.id or f"s{shot.scene:02d}-{shot.number:02d}"
 
 
+def take_seed(seed: int, take: int) -> int:
+    """The seed of a shot's take-th retake (take 0 is the planned seed)."""
+    return (seed + 1_000_003 * take) % 2**31
+
+
 def build_jobs(bible: Bible, episode: Episode | None, episode_no: int, shots: list[Shot], *,
-               width: int, height: int, steps: int, fps: int, world: World | None = None) -> list[RenderJob]:
+               width: int, height: int, steps: int, fps: int, world: World | None = None,
+               takes: dict[str, int] | None = None) -> list[RenderJob]:
     """One job per shot; its spec (cast, looks at that scene, prompt, seed) comes from the world.
 
-    The world is ``bible``'s cast with the canon's facts; just the bible when none is given.
+    The world is ``bible``'s cast with the canon's facts; just the bible when none is given. ``takes``
+    (shot id -> retake count, from the episode's overrides) folds each retake into its shot's seed.
     """
     world = world or World(bible.characters, bible.locations, [])
     scenes = {s.number: s for s in episode.scenes} if episode else {}
@@ -47,7 +54,8 @@ def build_jobs(bible: Bible, episode: Episode | None, episode_no: int, shots: li
         place = world.places.resolve(scene.location)
         jobs.append(RenderJob(
             shot=spec, episode=episode_no, prompt=spec.visual_prompt, negative_prompt=spec.negative_prompt,
-            seed=spec.seed, width=width, height=height, steps=steps, fps=fps,
+            seed=take_seed(spec.seed, (takes or {}).get(spec.id or "", 0)), width=width, height=height, steps=steps,
+            fps=fps,
             location=next((x for x in world.locations if x.id == place), None), time_of_day=scene.time_of_day,
             characters=looks_of(world, spec, episode_no), style=bible.style_guide))
     return jobs
@@ -77,11 +85,6 @@ def frame_key(job: RenderJob, identity: dict[str, Any]) -> str:
 def clip_key(frame_key_: str, job: RenderJob, identity: dict[str, Any]) -> str:
     return digest({"kind": "clip", "frame": frame_key_, "duration": job.shot.duration, "fps": job.fps,
                    "move": job.shot.camera_move, "prompt": job.prompt, "backend": identity})
-
-
-def take_seed(seed: int, take: int) -> int:
-    """The seed of a shot's take-th retake (take 0 is the planned seed)."""
-    return (seed + 1_000_003 * take) % 2**31
 
 
 def cache_path(root: Path, kind: str, key: str, suffix: str) -> Path:

@@ -201,3 +201,34 @@ def _supersede_live(project: Project, settings: Settings, episode: int) -> dict[
 
 def _dump(model: Any) -> Any:
     return model.model_dump(mode="json") if hasattr(model, "model_dump") else model
+
+
+def decide_draft(project: Project, episode: int, action: str, notes: str = "",
+                 settings: Settings | None = None) -> dict[str, Any]:
+    """Approve or reject nightly draft ``episode`` and refresh the morning report (the CLI's and Studio's path).
+
+    Approve returns :func:`approve_draft`'s answer; reject returns ``{"rejected": N, "stale": [...]}``.
+    """
+    from showrunner.pipelines.nightly import refresh_report
+
+    if action == "approve":
+        done = approve_draft(project, episode, settings or load_settings(project.root))
+    elif action == "reject":
+        with project.lock("showrunner reject --draft"):
+            done = {"rejected": episode, "stale": reject_draft(project, episode, notes)}
+    else:
+        raise BadInput(f"a draft is approved or rejected, not {action!r}")
+    refresh_report(project)  # the morning report on disk never lists a decided draft as waiting
+    return done
+
+
+def draft_payload(proj: Project, n: int) -> dict[str, Any]:
+    """What nightly draft ``n`` left at its gate, in the same shape as a live gate's payload."""
+    entry = load_queue(proj).get(str(n))
+    if entry is None or not entry.get("gate"):
+        raise ProjectError(f"episode {n} has no nightly draft; see 'showrunner status'")
+    path = proj.drafts_dir / f"ep-{n:03d}" / f"{entry['gate']}.json"
+    if not path.is_file():
+        raise ProjectError(f"draft {n} has nothing saved at its {entry['gate']} gate; run 'showrunner nightly'")
+    payload: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return {**payload, "draft": {"status": entry.get("status"), "provisional_on": entry.get("provisional_on", [])}}

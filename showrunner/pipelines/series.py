@@ -224,9 +224,17 @@ def continue_series(root: Path, decision: dict[str, Any] | None = None, *, progr
         if decision is not None:
             if pend is None:
                 raise ProjectError("nothing is waiting for a decision; see 'showrunner status'")
+            from showrunner.pipelines.panels import with_staged_edits
+
+            decision = with_staged_edits(project, snap.values, pend, decision)
             parse_decision(decision, pend["gate"])  # an invalid edit is refused here, before resuming
         ctx = build_context(project, settings, auto_approve=auto, llm=llm, progress=progress, render=render)
-        return run(project, ctx, Command(resume=decision) if decision is not None else None)
+        result = run(project, ctx, Command(resume=decision) if decision is not None else None)
+        if decision is not None and pend is not None and pend["gate"] == "storyboard":
+            from showrunner.pipelines.overrides import clear_edits
+
+            clear_edits(project, pend["episode"])  # answered: staged shot edits went in or were rejected
+        return result
 
 
 def snapshot(project: Project, settings: Settings | None = None, thread: str | None = None) -> Any:

@@ -188,6 +188,8 @@ def _header(draw: ImageDraw.ImageDraw, job: RenderJob, bd: Backdrop, w: int, hh:
     s = job.shot
     framing = s.framing.value.replace("_", " ").upper()
     left = f"{(s.id or f'{s.scene}-{s.number}').upper()}   {framing}   {s.duration:g}s"
+    if s.seed and job.seed != s.seed:  # a retake (new seed): say so, the planned take looks as it always did
+        left += f"   RETAKE {job.seed % 10_000:04d}"
     draw.text((hh * 0.4, hh / 2), left, font=d.font(size, bold=True), fill=(240, 240, 240), anchor="lm")
     room = w - hh * 1.6 - draw.textlength(left, font=d.font(size, bold=True))
     parts = [f"EP {job.episode}", f"SC {s.scene}", bd.label] + ([job.time_of_day] if job.time_of_day else [])
