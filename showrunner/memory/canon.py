@@ -133,11 +133,35 @@ class Canon:
 
     # ---- integrity
     def digest(self) -> str:
-        """SHA-256 over every canon file's path and bytes: equal digests mean byte-identical canon."""
+        """SHA-256 over every canon file's path and content: equal digests mean the same canon.
+
+        Content is the bytes, except for reference images (``references/``): a picture counts by its
+        pixels and a record without its ``created`` time, because a signature's manifest and the clock
+        differ from one signing to the next while the canon they carry is the same.
+        """
         h = hashlib.sha256()
         if self.root.is_dir():
             for p in sorted(self.root.rglob("*")):
                 if p.is_file() and not p.name.startswith("."):
-                    h.update(str(p.relative_to(self.root)).encode())
-                    h.update(p.read_bytes())
+                    rel = p.relative_to(self.root)
+                    h.update(str(rel).encode())
+                    h.update(_reference_content(p) if rel.parts[0] == "references" else p.read_bytes())
         return h.hexdigest()
+
+
+def _reference_content(path: Path) -> bytes:
+    """What a reference file holds as canon: an image's pixels, a record's fields but its creation time."""
+    if path.suffix == ".png":
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return f"{im.mode} {im.size}".encode() + im.tobytes()
+    if path.suffix == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            return path.read_bytes()
+        if isinstance(data, dict):
+            data.pop("created", None)
+        return json.dumps(data, sort_keys=True).encode()
+    return path.read_bytes()

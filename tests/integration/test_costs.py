@@ -57,7 +57,9 @@ def test_ledger_status_report_and_estimate_agree(tmp_path: Path, monkeypatch: py
     total = ledger.total()
     drafted_frames = [r for r in ledger.entries(kind="render", draft=True) if r.get("stage") != "tts"]
     lines = [r for r in ledger.entries(kind="render") if r.get("stage") == "tts"]
-    assert total.renders == len(shots) + 1 + len(drafted_frames) and total.calls > 0
+    sheets = [r for r in ledger.entries(kind="render") if r.get("stage") == "reference" and not r.get("draft")]
+    assert sheets  # the bible gate's reference sheets and plates are booked like any render
+    assert total.renders == len(shots) + 1 + len(drafted_frames) + len(sheets) and total.calls > 0
     assert total.lines == len(lines) > 0  # spoken lines are booked, apart from frames
     status = cli(root, "status", "--json")
     assert status["totals"] == total.as_dict()

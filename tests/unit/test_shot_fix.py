@@ -52,7 +52,7 @@ def test_shot_fix_changes_only_the_masked_pixels(tmp_path: Path, capsys: pytest.
     assert (before[~inside] == after[~inside]).all()  # pasted back through the mask: byte-identical outside
     assert np.abs(before[inside] - after[inside]).mean() > 5  # and really repainted inside
     assert record["kind"] == "fix" and record["prompt"].startswith("a (torn) red scarf. Ada and Bruno walk")
-    assert set(record["references"]) == {"ada-quill", "bruno"}  # the frame's own references steer the fix
+    assert set(record["references"]) == {"ada-quill", "bruno", "harbor-docks"}  # the frame's own (sheets, plate)
     assert record["cut_rendered"] and Path(record["cut"]["mp4"]).is_file()
     overrides = json.loads((project.renders_dir / "ep-001" / "overrides.json").read_text())
     assert overrides["s01-01"]["frame"] == record["frame"] and overrides["s01-01"]["human_supplied"] is False

@@ -114,11 +114,14 @@ def test_render_episode_with_tiny_twin(tmp_path: Path, monkeypatch: pytest.Monke
     first = render_episode(project, settings, 1)
     assert (first.rendered, first.reused) == (4, 0) and first.outputs
     refs = sorted((project.canon_dir / "references").glob("*/v*.png"))
-    assert len(refs) == 3  # one reference sheet per character, made once, kept in canon
-    stages = [i["stage"] for i in first.items() if i["stage"] != "tts"]  # every sheet and frame generated
-    assert stages == ["reference"] * 3 + ["keyframe"] * 4
+    # one sheet per character and one plate per location the episode shows, made once, kept in canon
+    assert sorted({p.parent.name for p in refs}) == ["ada-quill", "bruno", "captain-vell", "harbor-docks",
+                                                     "old-town", "workshop"] and len(refs) == 6
+    stages = [i["stage"] for i in first.items() if i["stage"] != "tts"]  # every sheet, plate and frame generated
+    assert stages == ["reference"] * 6 + ["keyframe"] * 4
     side = json.loads(Path(first.shots[0].frame or "").with_suffix(".json").read_text())
-    assert side["seed"] == 11 and side["model"] == "tiny-sd" and set(side["references"]) == {"ada-quill", "bruno"}
+    assert side["seed"] == 11 and side["model"] == "tiny-sd"
+    assert set(side["references"]) == {"ada-quill", "bruno", "harbor-docks"}  # its cast's sheets, its place's plate
     second = render_episode(project, settings, 1)
     assert (second.rendered, second.reused, second.cut_rendered) == (0, 4, False)
     assert second.items() == []  # cache hits cost nothing
