@@ -48,3 +48,15 @@ def _no_network() -> object:
     mp.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
     yield
     mp.undo()
+
+
+@pytest.fixture(scope="module")
+def module_tiny_dir(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Tiny random-weight model twins (showrunner.tools.tiny) built into a temp folder shared by one module."""
+    old = os.environ.get("SHOWRUNNER_TINY_DIR")
+    os.environ["SHOWRUNNER_TINY_DIR"] = str(tmp_path_factory.mktemp("tiny"))
+    yield
+    if old is None:
+        os.environ.pop("SHOWRUNNER_TINY_DIR", None)
+    else:
+        os.environ["SHOWRUNNER_TINY_DIR"] = old

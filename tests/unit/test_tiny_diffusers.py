@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -21,16 +20,7 @@ from showrunner.tools.diffusers_image import DiffusersImageBackend  # noqa: E402
 from showrunner.tools.diffusers_video import DiffusersVideoBackend  # noqa: E402
 from showrunner.tools.refsheet import draw_sheet  # noqa: E402
 
-
-@pytest.fixture(scope="module", autouse=True)
-def tiny_dir(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    old = os.environ.get("SHOWRUNNER_TINY_DIR")
-    os.environ["SHOWRUNNER_TINY_DIR"] = str(tmp_path_factory.mktemp("tiny"))
-    yield
-    if old is None:
-        os.environ.pop("SHOWRUNNER_TINY_DIR", None)
-    else:
-        os.environ["SHOWRUNNER_TINY_DIR"] = old
+pytestmark = pytest.mark.usefixtures("module_tiny_dir")  # tiny twins built once per module, in a temp dir
 
 
 def jobs(w: int = 64, h: int = 64, steps: int = 2):  # type: ignore[no-untyped-def]
