@@ -111,10 +111,12 @@ class FrameCritic:
         self._refs: dict[str, np.ndarray] = {}
 
     def _ref(self, path: str) -> np.ndarray:
-        if path not in self._refs:
+        st = Path(path).stat()
+        key = f"{path}:{st.st_size}:{st.st_mtime_ns}"  # a sheet rewritten in place is embedded again
+        if key not in self._refs:
             with Image.open(path) as im:
-                self._refs[path] = self.encoder.embed([im.convert("RGB")])[0]
-        return self._refs[path]
+                self._refs[key] = self.encoder.embed([im.convert("RGB")])[0]
+        return self._refs[key]
 
     def review(self, image: Image.Image, job: RenderJob, refs: dict[str, Path], take: int = 0,
                seconds: float = 0.0) -> FrameQA:
@@ -168,4 +170,12 @@ def critic_for(settings: Settings) -> FrameCritic | None:
     from showrunner.tools.frame_encoder import load_encoder
 
     encoder = load_encoder(settings)
-    return FrameCritic(encoder, settings.qa_threshold, settings.qa_retakes) if encoder else None
+    if encoder is None:
+        return None
+    key = (id(encoder), settings.qa_threshold, settings.qa_retakes)  # one per process: reference embeddings persist
+    if key not in _CRITICS:  # across the keyframe batches of a render (and of a Ray worker's night)
+        _CRITICS[key] = FrameCritic(encoder, settings.qa_threshold, settings.qa_retakes)
+    return _CRITICS[key]
+
+
+_CRITICS: dict[tuple[int, float, int], FrameCritic] = {}
